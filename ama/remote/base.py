@@ -1,0 +1,134 @@
+"""The storage interface every remote implements.
+
+Everything above this module (push, fetch, the commit transaction) is written
+once against these few operations and never asks which backend it has. Keys
+are '/'-separated relative paths such as ``objects/ab/cdef...`` or
+``assets/genomics/12/versions/3.json``; the layout is in
+``docs/remote-layout.md``.
+
+Two primitives carry the protocol's safety:
+
+- ``create(key, data)``: create-if-absent. Exactly one of two racing callers
+  succeeds; the other gets ``AlreadyExists``.
+- ``replace(key, data, token)``: compare-and-swap. ``token`` is what
+  ``get_versioned`` returned; if the key changed since, ``PreconditionFailed``.
+
+Content objects are written only through ``put_object``, which verifies that
+the exact bytes published hash (BLAKE3) to the name they are published under
+and raises ``IntegrityError`` otherwise, publishing nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Self
+
+import blake3
+
+# Called with a number of bytes each time that many more were transferred.
+Progress = Callable[[int], None]
+
+# Below this size a content is read into memory whole: one read, one hash,
+# one write. Above it, it is streamed and hashed with every core.
+SMALL_OBJECT = 8 << 20
+
+
+def hash_bytes(data: bytes | memoryview) -> str:
+    """The BLAKE3-256 hex digest of ``data``."""
+    return blake3.blake3(data).hexdigest()
+
+
+def hash_file(path: str) -> str:
+    """The BLAKE3-256 hex digest of the file at ``path``, mmapped, all cores."""
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    hasher.update_mmap(path)
+    return hasher.hexdigest()
+
+
+def short(digest: str) -> str:
+    """A digest shortened for messages, as git abbreviates commit ids."""
+    return digest[:12]
+
+
+def object_key(digest: str) -> str:
+    """Where a content, tree or commit object lives on a remote."""
+    return f"objects/{digest[:2]}/{digest[2:]}"
+
+
+class Remote(ABC):
+    """A place committed versions live: a directory or an S3 prefix."""
+
+    url: str
+
+    # -- small records (asset.json, versions/<n>.json, HEAD, aliases) ------
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The bytes at ``key``; ``NotFound`` if absent."""
+
+    @abstractmethod
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        """The bytes at ``key`` and an opaque token for ``replace``."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is present (a cheap existence check)."""
+
+    @abstractmethod
+    def create(self, key: str, data: bytes) -> str:
+        """Write ``key`` only if absent, return its token; else ``AlreadyExists``."""
+
+    @abstractmethod
+    def replace(self, key: str, data: bytes, token: str) -> str:
+        """Overwrite ``key`` only if it still has ``token``; return the new token.
+
+        ``PreconditionFailed`` if it changed, ``NotFound`` if it is absent.
+        """
+
+    @abstractmethod
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix`` (recursively), as full keys, any order."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; absent keys are not an error."""
+
+    # -- content objects -------------------------------------------------
+
+    @abstractmethod
+    def has_objects(self, digests: Iterable[str]) -> set[str]:
+        """The subset of ``digests`` already stored on the remote."""
+
+    @abstractmethod
+    def put_object(self, digest: str, path: str, progress: Progress | None = None) -> bool:
+        """Upload the file at ``path`` as object ``digest``, verified.
+
+        The BLAKE3 of the bytes actually published must equal ``digest``,
+        otherwise nothing is published and ``IntegrityError`` is raised.
+        Returns False if the object was already present (nothing sent).
+        """
+
+    @abstractmethod
+    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+        """Download object ``digest`` to the path ``dest``, verified.
+
+        Written to a temporary file beside ``dest`` and renamed into place only
+        once its BLAKE3 equals ``digest``; ``IntegrityError`` otherwise,
+        ``NotFound`` if the remote lacks it.
+        """
+
+    def close(self) -> None:
+        """Release connections and pools."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,428 @@
+"""A remote that is a directory, on a local disk or a shared mount.
+
+Records and objects are published with the same two moves, so that a reader
+never sees a partial file and a crash never leaves one under a real name:
+
+- create-if-absent: write a temp file in the target's directory, fsync it,
+  then ``os.link`` it to the final name. ``link`` fails with EEXIST
+  atomically, which is exactly "only if absent", and the name appears with
+  its full contents at once.
+- compare-and-swap: take ``<key>.lock`` with O_CREAT|O_EXCL, re-read the key,
+  compare its token (the BLAKE3 of its bytes), write a temp file, fsync,
+  rename it over the key, drop the lock.
+
+Objects are always copied in, never hardlinked from the caller's file: the
+remote must not share an inode with a work tree, where an in-place edit
+would silently change a stored object. See ``docs/remote-layout.md``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import socket
+import stat
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Self
+
+from ama.errors import (
+    AlreadyExists,
+    BadPath,
+    IntegrityError,
+    LockHeld,
+    NotFound,
+    PreconditionFailed,
+    RemoteError,
+    UsageError,
+)
+from ama.remote.base import (
+    SMALL_OBJECT,
+    Progress,
+    Remote,
+    hash_bytes,
+    hash_file,
+    object_key,
+    short,
+)
+
+# Temp files live beside their final name (so rename/link stay on one
+# filesystem) and are recognisable, so list() skips them and a later cleanup
+# can remove the ones a crash left behind.
+TMP_PREFIX = ".ama-tmp-"
+LOCK_SUFFIX = ".lock"
+
+# Errors of link(2) on filesystems that have no hard links (vfat, some
+# FUSE and SMB mounts): publish under the key's lock instead.
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+
+# copy_file_range(2) errors that mean "not between these two files", not
+# "the copy failed": fall back to read/write.
+_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+_COPY_CHUNK = 64 << 20
+_OBJECT_MODE = 0o444
+
+
+def token_of(data: bytes) -> str:
+    """The compare-and-swap token of a record on a directory remote."""
+    return hash_bytes(data)
+
+
+class LocalRemote(Remote):
+    """A directory remote. The directory is created on the first write."""
+
+    def __init__(self, path: str, *, lock_timeout: float = 10.0):
+        self.root = os.path.abspath(path)
+        self.url = self.root
+        self.lock_timeout = lock_timeout
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise UsageError(f"remote {self.url}: exists and is not a directory")
+
+    def path_of(self, key: str) -> str:
+        """The file that holds ``key``."""
+        parts = key.split("/")
+        if (
+            not key
+            or "\0" in key
+            or any(p in ("", ".", "..") for p in parts)
+            or any(p.startswith(TMP_PREFIX) or p.endswith(LOCK_SUFFIX) for p in parts)
+        ):
+            raise UsageError(f"remote {self.url}: invalid key {key!r}")
+        return os.path.join(self.root, *parts)
+
+    # -- records -----------------------------------------------------------
+
+    def get(self, key: str) -> bytes:
+        path = self.path_of(key)
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFound(f"remote {self.url}: {key} not found") from None
+        except OSError as e:
+            raise self._error("read", key, e) from e
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        data = self.get(key)
+        return data, token_of(data)
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self.path_of(key))
+
+    def create(self, key: str, data: bytes) -> str:
+        path = self.path_of(key)
+        try:
+            tmp = self._write_temp(os.path.dirname(path), data, 0o666)
+            try:
+                created = self._publish_new(tmp, path)
+            finally:
+                _unlink_quietly(tmp)
+            if created:
+                _fsync_dir(os.path.dirname(path))
+        except OSError as e:
+            raise self._error("write", key, e) from e
+        if not created:
+            raise AlreadyExists(f"remote {self.url}: {key} already exists")
+        return token_of(data)
+
+    def replace(self, key: str, data: bytes, token: str) -> str:
+        path = self.path_of(key)
+        with self._locked(path):
+            current = self.get(key)
+            if token_of(current) != token:
+                raise PreconditionFailed(
+                    f"remote {self.url}: {key} was changed by someone else since it was read"
+                )
+            try:
+                tmp = self._write_temp(os.path.dirname(path), data, 0o666)
+                try:
+                    os.replace(tmp, path)
+                except BaseException:
+                    _unlink_quietly(tmp)
+                    raise
+                _fsync_dir(os.path.dirname(path))
+            except OSError as e:
+                raise self._error("write", key, e) from e
+        return token_of(data)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        # Keys are matched as strings, like an S3 prefix: "assets/x/1" also
+        # lists "assets/x/12/...". Only the last component needs filtering.
+        head, _, tail = prefix.rpartition("/")
+        base = os.path.join(self.root, *head.split("/")) if head else self.root
+        yield from self._walk(base, head, tail)
+
+    def delete(self, key: str) -> None:
+        path = self.path_of(key)
+        # Under the lock so that a concurrent replace() cannot resurrect it.
+        with self._locked(path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise self._error("delete", key, e) from e
+
+    # -- objects -----------------------------------------------------------
+
+    def has_objects(self, digests: Iterable[str]) -> set[str]:
+        # One stat per digest: microseconds each, cheaper than reading whole
+        # objects/<hh>/ directories unless the remote is tiny.
+        return {d for d in set(digests) if os.path.isfile(self.path_of(object_key(d)))}
+
+    def put_object(self, digest: str, path: str, progress: Progress | None = None) -> bool:
+        key = object_key(digest)
+        final = self.path_of(key)
+        if os.path.isfile(final):
+            return False
+        directory = os.path.dirname(final)
+        with _open_source(path) as src:
+            try:
+                os.makedirs(directory, exist_ok=True)
+                tmp = _new_temp(directory, _OBJECT_MODE)
+                try:
+                    actual = _copy_hashed(src, tmp, progress)
+                    if actual != digest:
+                        raise IntegrityError(
+                            f"{path}: content changed since it was added "
+                            f"(hashes to {short(actual)}, expected {short(digest)}); add it again"
+                        )
+                    os.fsync(tmp.fileno())
+                    created = self._publish_new(tmp.name, final)
+                finally:
+                    tmp.close()
+                    _unlink_quietly(tmp.name)
+                if created:
+                    _fsync_dir(directory)
+            except OSError as e:
+                raise self._error("write", key, e) from e
+        return created
+
+    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+        key = object_key(digest)
+        try:
+            src = _File(os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC), key)
+        except FileNotFoundError:
+            raise NotFound(f"remote {self.url}: object {digest} not found") from None
+        except OSError as e:
+            raise self._error("read", key, e) from e
+        with src:
+            try:
+                tmp = _new_temp(os.path.dirname(os.path.abspath(dest)), 0o666)
+                try:
+                    actual = _copy_hashed(src, tmp, progress)
+                    if actual != digest:
+                        raise IntegrityError(
+                            f"remote {self.url}: object {short(digest)} is corrupt "
+                            f"(its bytes hash to {short(actual)}); run fsck on the remote"
+                        )
+                    os.fsync(tmp.fileno())
+                    tmp.close()
+                    os.replace(tmp.name, dest)
+                except BaseException:
+                    tmp.close()
+                    _unlink_quietly(tmp.name)
+                    raise
+            except OSError as e:
+                raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+
+    # -- internals ---------------------------------------------------------
+
+    def _publish_new(self, tmp: str, final: str) -> bool:
+        """Give ``tmp`` the name ``final`` unless ``final`` exists; True if it did."""
+        try:
+            os.link(tmp, final)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as e:
+            if e.errno not in _NO_LINKS:
+                raise
+        with self._locked(final):
+            if os.path.lexists(final):
+                return False
+            os.rename(tmp, final)
+            return True
+
+    def _write_temp(self, directory: str, data: bytes, mode: int) -> str:
+        os.makedirs(directory, exist_ok=True)
+        tmp = _new_temp(directory, mode)
+        try:
+            with tmp:
+                _write_all(tmp.fileno(), data)
+                os.fsync(tmp.fileno())
+        except BaseException:
+            _unlink_quietly(tmp.name)
+            raise
+        return tmp.name
+
+    @contextmanager
+    def _locked(self, path: str) -> Iterator[None]:
+        lock = path + LOCK_SUFFIX
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                os.makedirs(os.path.dirname(lock), exist_ok=True)
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileExistsError:
+                if time.monotonic() >= deadline:
+                    raise LockHeld(
+                        f"remote {self.url}: {lock} is held{_lock_owner(lock)}; "
+                        "if no ama process is using this remote, remove that file"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+            except OSError as e:
+                raise self._error("lock", os.path.relpath(path, self.root), e) from e
+        try:
+            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        finally:
+            os.close(fd)
+        try:
+            yield
+        finally:
+            _unlink_quietly(lock)
+
+    def _walk(self, directory: str, rel: str, name_prefix: str) -> Iterator[str]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as e:
+            raise self._error("list", rel or ".", e) from e
+        for entry in entries:
+            name = entry.name
+            if not name.startswith(name_prefix):
+                continue
+            if name.startswith(TMP_PREFIX) or name.endswith(LOCK_SUFFIX):
+                continue
+            key = f"{rel}/{name}" if rel else name
+            if entry.is_dir(follow_symlinks=False):
+                yield from self._walk(entry.path, key, "")
+            elif entry.is_file(follow_symlinks=False):
+                yield key
+
+    def _error(self, action: str, key: str, e: OSError) -> RemoteError:
+        return RemoteError(f"remote {self.url}: cannot {action} {key} ({e.strerror or e})")
+
+
+class _File:
+    """An open file descriptor with its path: a temp or a source file."""
+
+    def __init__(self, fd: int, name: str):
+        self.fd = fd
+        self.name = name
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_source(path: str) -> _File:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise BadPath(f"{path}: cannot read ({e.strerror})") from e
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BadPath(f"{path}: not a regular file")
+    return _File(fd, path)
+
+
+def _new_temp(directory: str, mode: int) -> _File:
+    """A new empty file in ``directory``; ``mode`` is filtered by the umask."""
+    name = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    return _File(fd, name)
+
+
+def _copy_hashed(src: _File, dst: _File, progress: Progress | None) -> str:
+    """Copy ``src`` to ``dst``; return the BLAKE3 of the bytes ``dst`` now holds.
+
+    Small files pass through memory, so the hash is of the very buffer that
+    is written. Large ones are copied in the kernel (copy_file_range, which
+    reflinks where the filesystem can) and the copy is then hashed from its
+    own file, which is what a reader of the remote will get.
+    """
+    size = os.fstat(src.fileno()).st_size
+    if size < SMALL_OBJECT:
+        data = _read_all(src.fileno(), size)
+        _write_all(dst.fileno(), data)
+        if progress:
+            progress(len(data))
+        return hash_bytes(data)
+    _copy_large(src.fileno(), dst.fileno(), progress)
+    return hash_file(dst.name)
+
+
+def _copy_large(src: int, dst: int, progress: Progress | None) -> None:
+    try:
+        while n := os.copy_file_range(src, dst, _COPY_CHUNK):
+            if progress:
+                progress(n)
+        return
+    except OSError as e:
+        if e.errno not in _NO_COPY_RANGE:
+            raise
+    # These come from the first call in practice; start over regardless.
+    os.lseek(src, 0, os.SEEK_SET)
+    os.lseek(dst, 0, os.SEEK_SET)
+    os.ftruncate(dst, 0)
+    while chunk := os.read(src, 1 << 20):
+        _write_all(dst, chunk)
+        if progress:
+            progress(len(chunk))
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    # Ask for one byte more than fstat said, so a file that grew since is
+    # read whole (and then fails its hash) rather than silently truncated.
+    parts = []
+    while chunk := os.read(fd, size + 1):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _lock_owner(lock: str) -> str:
+    try:
+        with open(lock, encoding="utf-8", errors="replace") as f:
+            pid, _, host = f.read().strip().partition(" ")
+    except OSError:
+        return ""
+    return f" by pid {pid} on {host}" if pid and host else ""
