@@ -1,0 +1,149 @@
+"""The ``ama`` command: find the subcommand, import only its module, run it.
+
+Each command is one module in ``ama/plumbing/`` or ``ama/porcelain/`` with
+``configure(parser)`` and ``run(args) -> int``. Only the module of the
+command being run is imported, so ``ama --version`` and ``ama status`` do not
+pay for boto3, rich or dulwich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import importlib
+import os
+import sys
+
+from . import __version__
+
+# name -> (module, one-line help). Order is the order of `ama --help`.
+PORCELAIN = {
+    "init": ("ama.porcelain.init", "create a repository in a directory"),
+    "add": ("ama.porcelain.add", "hash files, store them by link, and stage them"),
+    "rm": ("ama.porcelain.rm", "unstage files (and delete them unless --cached)"),
+    "status": ("ama.porcelain.status", "show staged, changed and untracked files"),
+}
+PLUMBING = {
+    "hash-object": ("ama.plumbing.hash_object", "print BLAKE3 ids of files; -w stores them"),
+    "stat-check": ("ama.plumbing.stat_check", "compare paths with their index snapshots"),
+    "update-index": ("ama.plumbing.update_index", "add, remove or refresh index entries"),
+    "ls-files": ("ama.plumbing.ls_files", "list the index"),
+    "write-tree": ("ama.plumbing.write_tree", "write the index as trees, print the root tree id"),
+    "cat-file": ("ama.plumbing.cat_file", "show an object's type, size or content"),
+    "ls-tree": ("ama.plumbing.ls_tree", "list a tree object"),
+    "fsck": ("ama.plumbing.fsck", "verify every stored object against its name"),
+}
+COMMANDS = {**PORCELAIN, **PLUMBING}
+
+
+def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser = argparse.ArgumentParser(
+        prog="ama",
+        description="Version large data assets the way git versions code.",
+        epilog="Run 'ama COMMAND --help' for a command's options. Exit codes: docs/exit-codes.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"ama {__version__}")
+    parser.add_argument("-C", dest="chdir", metavar="DIR", help="run as if ama was started in DIR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser, sub
+
+
+def _add_command(sub, name: str) -> argparse.ArgumentParser:
+    module_name, help_text = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    p = sub.add_parser(name, help=help_text, description=module.__doc__.strip().split("\n\n")[0])
+    module.configure(p)
+    p.set_defaults(_run=module.run)
+    return p
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """The whole parser, every command configured (for man pages and tests)."""
+    parser, sub = _top_parser()
+    for name in COMMANDS:
+        _add_command(sub, name)
+    return parser
+
+
+def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    parser, sub = _top_parser()
+    name = _command_name(argv)
+    for other in COMMANDS:
+        if other == name:
+            _add_command(sub, other)
+        else:
+            sub.add_parser(other, help=COMMANDS[other][1], add_help=False)
+    return parser
+
+
+def _command_name(argv: list[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "-C":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        sys.stdout.write(f"ama {__version__}\n")
+        return 0
+    code = _run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    return code
+
+
+def _run(argv: list[str]) -> int:
+    from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, AmaError
+
+    parser = _parser_for(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    debug = os.environ.get("AMA_DEBUG") == "1"
+    try:
+        if args.chdir:
+            os.chdir(args.chdir)
+        return args._run(args) or 0
+    except AmaError as e:
+        if debug:
+            raise
+        sys.stderr.write(f"ama {args.command}: {e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"ama {args.command}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (ama ls-files | head): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as e:
+        if debug:
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        if e.errno == errno.ENOSPC:
+            sys.stderr.write(f"ama {args.command}: {where}no space left on device; nothing was changed\n")
+        else:
+            sys.stderr.write(f"ama {args.command}: {where}{e.strerror or e}\n")
+        return EXIT_IO
+    except Exception as e:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        sys.stderr.write(
+            f"ama {args.command}: internal error: {type(e).__name__}: {e} (rerun with AMA_DEBUG=1 for a traceback)\n"
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Trees and commits: canonical text, stored as objects, named by BLAKE3.
+
+The formats are in ``docs/object-format.md``. Both are produced only from
+sorted, explicit fields, so equal inputs always give equal ids: a shell
+script of plumbing commands reproduces the ids ``ama commit`` produces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from .errors import Corrupt
+
+TREE_MAGIC = b"ama-tree 1\n"
+COMMIT_MAGIC = b"ama-commit 1\n"
+MODE_FILE = "100644"
+MODE_EXEC = "100755"
+MODE_TREE = "040000"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def object_type(data: bytes) -> str:
+    if data.startswith(TREE_MAGIC):
+        return "tree"
+    if data.startswith(COMMIT_MAGIC):
+        return "commit"
+    return "file"
+
+
+# -- trees -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    name: str
+    mode: str  # MODE_FILE, MODE_EXEC or MODE_TREE
+    kind: str  # "file" or "tree"
+    digest: str
+    size: int  # bytes of the file, or of every file below a tree
+
+
+def file_mode(st_mode: int) -> str:
+    return MODE_EXEC if st_mode & 0o100 else MODE_FILE
+
+
+def serialize_tree(entries: list[TreeEntry]) -> bytes:
+    lines = [TREE_MAGIC]
+    for e in sorted(entries, key=lambda e: e.name.encode()):
+        lines.append(f"{e.mode} {e.kind} {e.digest} {e.size}\t{e.name}\n".encode())
+    return b"".join(lines)
+
+
+def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
+    if not data.startswith(TREE_MAGIC):
+        raise Corrupt(f"object {digest} is not a tree")
+    entries = []
+    for line in data[len(TREE_MAGIC) :].decode().splitlines():
+        try:
+            head, name = line.split("\t", 1)
+            mode, kind, entry_digest, size = head.split(" ")
+            entries.append(TreeEntry(name, mode, kind, entry_digest, int(size)))
+        except ValueError:
+            raise Corrupt(f"tree {digest} has a malformed entry: {line!r}") from None
+    return entries
+
+
+def build_trees(files: dict[str, tuple[str, int, int]], write) -> str:
+    """Write one tree per directory of ``files`` and return the root tree id.
+
+    ``files`` maps a '/'-separated path to (digest, size, st_mode);
+    ``write(bytes) -> id`` stores an object. An unchanged directory gives the
+    same tree id as before, as in git.
+    """
+    root: dict = {}
+    for path, (digest, size, st_mode) in files.items():
+        *dirs, name = path.split("/")
+        node = root
+        for d in dirs:
+            node = node.setdefault(d, {})
+        node[name] = TreeEntry(name, file_mode(st_mode), "file", digest, size)
+
+    def write_node(node: dict) -> tuple[str, int]:
+        entries = []
+        total = 0
+        for name, child in node.items():
+            if isinstance(child, dict):
+                child_id, child_size = write_node(child)
+                entries.append(TreeEntry(name, MODE_TREE, "tree", child_id, child_size))
+                total += child_size
+            else:
+                entries.append(child)
+                total += child.size
+        return write(serialize_tree(entries)), total
+
+    return write_node(root)[0]
+
+
+def walk_tree(read, tree_id: str, prefix: str = ""):
+    """Yield (path, TreeEntry) for every file below ``tree_id``.
+
+    ``read(id) -> bytes`` loads an object.
+    """
+    for entry in parse_tree(read(tree_id), tree_id):
+        path = f"{prefix}{entry.name}"
+        if entry.kind == "tree":
+            yield from walk_tree(read, entry.digest, path + "/")
+        else:
+            yield path, entry
+
+
+# -- commits -----------------------------------------------------------------
+
+
+@dataclass
+class Commit:
+    tree: str
+    asset: str  # class/seq
+    version: int
+    author: str  # "Name <email>"
+    time: int  # seconds since the epoch
+    tz: str  # +hhmm
+    message: str
+    parent: str | None = None
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (class/seq/n, commit id)
+    meta: dict[str, object] = field(default_factory=dict)
+
+    def serialize(self) -> bytes:
+        lines = [f"tree {self.tree}"]
+        if self.parent:
+            lines.append(f"parent {self.parent}")
+        lines.append(f"asset {self.asset}")
+        lines.append(f"version {self.version}")
+        lines.append(f"author {self.author} {self.time} {self.tz}")
+        for name, commit_id in sorted(self.inputs):
+            lines.append(f"input {name} {commit_id}")
+        for key in sorted(self.meta):
+            lines.append(f"meta {key} {json.dumps(self.meta[key], sort_keys=True, separators=(',', ':'))}")
+        message = self.message if self.message.endswith("\n") else self.message + "\n"
+        return COMMIT_MAGIC + ("\n".join(lines) + "\n\n" + message).encode()
+
+    @classmethod
+    def parse(cls, data: bytes, digest: str = "?") -> Commit:
+        if not data.startswith(COMMIT_MAGIC):
+            raise Corrupt(f"object {digest} is not a commit")
+        text = data[len(COMMIT_MAGIC) :].decode()
+        header, _, message = text.partition("\n\n")
+        fields: dict = {"inputs": [], "meta": {}}
+        try:
+            for line in header.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "author":
+                    who, when, tz = value.rsplit(" ", 2)
+                    fields.update(author=who, time=int(when), tz=tz)
+                elif key == "input":
+                    name, commit_id = value.split(" ")
+                    fields["inputs"].append((name, commit_id))
+                elif key == "meta":
+                    name, raw = value.split(" ", 1)
+                    fields["meta"][name] = json.loads(raw)
+                elif key == "version":
+                    fields["version"] = int(value)
+                elif key in ("tree", "parent", "asset"):
+                    fields[key] = value
+            return cls(message=message, **fields)
+        except (ValueError, TypeError):
+            raise Corrupt(f"commit {digest} is malformed") from None
+
+
+def write_index_tree(store, entries: dict) -> str:
+    """Write the trees of an index's entries into ``store``; root tree id."""
+    files = {path: (e[0].hex(), e[1], e[7]) for path, e in entries.items()}
+    return build_trees(files, store.write_bytes)

@@ -1,0 +1,1 @@
+"""Plumbing: small, stable, scriptable commands, one module each."""

@@ -1,0 +1,23 @@
+"""Write the index as tree objects (one per directory) and print the root id.
+
+The same index always gives the same id; an unchanged directory keeps its
+tree id. Nothing is read from the work tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import ui
+from ..objects import write_index_tree
+from ..repo import Repo
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repo.discover()
+    ui.out(write_index_tree(repo.store, repo.load_index().entries))
+    return 0

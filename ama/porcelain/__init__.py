@@ -1,0 +1,1 @@
+"""Porcelain: commands for people, one module each."""

@@ -1,0 +1,47 @@
+"""Hash files, store them in the object store by link, and stage them.
+
+Directories are added recursively. Files matched by .amaignore are skipped
+(named explicitly they are refused unless --force); symbolic links and
+special files found inside directories are skipped with a warning. If any
+named path cannot be added, nothing is staged.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import ui
+from ..repo import Repo
+from ..staging import expand, stage
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to add")
+    p.add_argument("-f", "--force", action="store_true", help="add files even if they are ignored")
+    p.add_argument("-j", "--jobs", type=int, help="parallel hashing threads (default: 2 per core, up to 8)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repo.discover()
+    found = expand(repo, args.paths, force=args.force)
+    for rel, why in found.skipped:
+        ui.warn(f"skipped {ui.quote_path(rel)}: {why}")
+    with repo.locked_index() as (lock, index):
+        with ui.Progress("Adding", total=len(found.files)) as bar:
+            result = stage(repo, index, found.files, progress=bar.advance, jobs=args.jobs)
+        if result.touched:
+            index.write(lock)
+    used = next((m for m in ("copy", "hardlink", "reflink") if m in result.modes), None)
+    if used and repo.config.get("core.linkused") != used:
+        repo.config.set("core.linkused", used)
+        repo.config.save()
+    if not args.quiet:
+        modes = ", ".join(f"{n} {m}" for m, n in sorted(result.modes.items()))
+        summary = f"added {len(result.added)} file(s), {ui.human_size(result.bytes)}"
+        if result.unchanged:
+            summary += f"; {len(result.unchanged)} unchanged"
+        if modes:
+            summary += f" (stored: {modes})"
+        ui.info(summary)
+    return 0

@@ -1,0 +1,142 @@
+"""Show what is staged, what changed since it was staged, and what is untracked.
+
+On a terminal the view is for people. --porcelain gives a stable format for
+scripts (docs/status-format.md); -z ends records with NUL instead of newline.
+A pending (interrupted) commit is always shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .. import ui
+from ..ignore import Ignorer
+from ..refs import read_head
+from ..repo import Repo
+from ..statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, TYPECHANGE, apply_refresh, check
+from ..worktree import collapse_untracked, staged_changes, tracked_dirs
+
+WORKTREE_CODE = {MODIFIED: "M", DELETED: "D", RENAMED: "R", TYPECHANGE: "T", DAMAGED: "X"}
+WORKTREE_WORD = {
+    MODIFIED: "modified",
+    DELETED: "deleted",
+    RENAMED: "renamed",
+    TYPECHANGE: "typechange",
+    DAMAGED: "modified",
+}
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="limit the report to these paths")
+    p.add_argument("--porcelain", action="store_true", help="stable machine-readable output")
+    p.add_argument("-z", action="store_true", help="NUL-terminated records (implies --porcelain)")
+    p.add_argument(
+        "-u",
+        "--untracked-files",
+        choices=("no", "normal", "all"),
+        default="normal",
+        help="untracked files: none, directories collapsed (default), or every file",
+    )
+
+
+def read_pending(repo: Repo) -> dict | None:
+    try:
+        with open(repo.pending_path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"unreadable": True}
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repo.discover()
+    index = repo.load_index()
+    paths = [repo.relpath(p) for p in args.paths] or None
+    ignorer = Ignorer(repo.root)
+    report = check(repo, index, paths=paths, ignorer=ignorer)
+    apply_refresh(repo, report)
+    head = read_head(repo)
+    staged = staged_changes(repo, index, head.commit)
+    if paths is not None:
+        staged = [(c, p) for c, p in staged if any(p == q or p.startswith(q.rstrip("/") + "/") or not q for q in paths)]
+    untracked: list[str] = []
+    if args.untracked_files != "no":
+        untracked = report.untracked
+        if args.untracked_files == "normal":
+            untracked = collapse_untracked(untracked, tracked_dirs(index.entries))
+    pending = read_pending(repo)
+    if args.porcelain or args.z:
+        _porcelain(staged, report.changes, untracked, args.z)
+    else:
+        _human(repo, head, staged, report.changes, untracked, pending)
+    return 0
+
+
+def _porcelain(staged, changes, untracked, z: bool) -> None:
+    end = "\0" if z else "\n"
+    quote = (lambda p: p) if z else ui.quote_path
+    worktree = {c.path: c for c in changes}
+    staged_codes = dict((p, c) for c, p in staged)
+    records = []
+    for path in sorted(set(staged_codes) | set(worktree)):
+        x = staged_codes.get(path, " ")
+        change = worktree.get(path)
+        y = WORKTREE_CODE[change.state] if change else " "
+        if change and change.state == RENAMED:
+            if z:
+                records.append(f"{x}{y} {change.new_path}\0{path}")
+            else:
+                records.append(f"{x}{y} {quote(path)} -> {quote(change.new_path)}")
+        else:
+            records.append(f"{x}{y} {quote(path)}")
+    records.extend(f"?? {quote(p)}" for p in untracked)
+    if records:
+        ui.out(end.join(records), end=end)
+
+
+def _human(repo: Repo, head, staged, changes, untracked, pending) -> None:
+    lines = []
+    if head.asset:
+        lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
+    else:
+        lines.append(f"On asset class {head.cls} (no commits yet)")
+    if pending:
+        if pending.get("unreadable"):
+            lines.append(ui.styled("A commit is pending but .ama/PENDING cannot be read.", "red"))
+        else:
+            what = pending.get("asset") or pending.get("class", "?")
+            version = pending.get("version")
+            lines.append(
+                ui.styled(
+                    f"A commit of {what}" + (f" version {version}" if version else "") + " was interrupted.",
+                    "bold red",
+                )
+            )
+            lines.append("  (run 'ama commit' to finish it, or 'ama commit --abandon' to give it up)")
+    if staged:
+        lines += ["", "Changes to be committed:"]
+        words = {"A": "new file", "M": "modified", "D": "deleted"}
+        lines += [ui.styled(f"\t{words[c]}:   {ui.quote_path(repo.display(p))}", "green") for c, p in staged]
+    if changes:
+        lines += ["", "Changes not staged for commit:", "  (use 'ama add <path>...' to stage the new content)"]
+        for c in changes:
+            shown = ui.quote_path(repo.display(c.path))
+            word = WORKTREE_WORD[c.state]
+            if c.state == RENAMED:
+                text = f"\t{word}:   {shown} -> {ui.quote_path(repo.display(c.new_path))}"
+            elif c.state == DAMAGED:
+                text = f"\t{word}:   {shown}  (edited in place: its hardlinked cache object is damaged too)"
+            else:
+                text = f"\t{word}:   {shown}"
+            lines.append(ui.styled(text, "red"))
+    if untracked:
+        lines += ["", "Untracked files:", "  (use 'ama add <path>...' to stage them)"]
+        lines += [ui.styled(f"\t{ui.quote_path(repo.display(p.rstrip('/')) + ('/' if p.endswith('/') else ''))}", "red") for p in untracked]
+    if not (staged or changes or untracked):
+        lines += ["", "nothing to commit, working tree clean" if head.commit else "nothing staged, working tree clean"]
+    mode = repo.config.linkmode
+    used = repo.config.get("core.linkused")
+    lines += ["", f"Link mode: {mode}" + (f" (last used: {used})" if used else "")]
+    ui.print_rich("\n".join(lines))

@@ -1,0 +1,148 @@
+"""Refs, HEAD and the ref log.
+
+``.ama/refs/assets/<class>/<seq>`` holds the commit id of the newest version
+of that asset known here. ``.ama/HEAD`` says which asset the work tree is on
+and which commit it was last synced to (committed or checked out). Every ref
+change is appended to ``.ama/logs/<ref>`` with old, new, who, when and why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from .errors import Conflict, Corrupt, UsageError
+from .fsutil import LockFile, atomic_write
+from .repo import Repo
+
+ZERO = "0" * 64
+REF_NAME = re.compile(r"^assets/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]+$")
+CLASS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_class(name: str) -> str:
+    if not CLASS_NAME.match(name) or name.endswith(".lock"):
+        raise UsageError(f"bad asset class '{name}': use letters, digits, '.', '_' and '-'")
+    return name
+
+
+def check_ref_name(ref: str) -> str:
+    if ref.startswith("refs/"):
+        ref = ref[5:]
+    if not REF_NAME.match(ref):
+        raise UsageError(f"bad ref name '{ref}': expected assets/<class>/<seq>")
+    return ref
+
+
+def read_ref(repo: Repo, ref: str) -> str | None:
+    ref = check_ref_name(ref)
+    try:
+        with open(repo.path("refs", ref)) as f:
+            value = f.read().strip()
+    except FileNotFoundError:
+        return None
+    if len(value) != 64:
+        raise Corrupt(f".ama/refs/{ref} is corrupt: expected a 64-hex commit id")
+    return value
+
+
+def list_refs(repo: Repo) -> dict[str, str]:
+    refs = {}
+    base = repo.path("refs", "assets")
+    for cls in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        for seq in sorted(os.listdir(os.path.join(base, cls)), key=lambda s: (len(s), s)):
+            if seq.isdigit():
+                name = f"assets/{cls}/{seq}"
+                value = read_ref(repo, name)
+                if value:
+                    refs[name] = value
+    return refs
+
+
+def update_ref(repo: Repo, ref: str, new: str, old: str | None = None, reason: str = "") -> None:
+    """Move ``ref`` to ``new``; if ``old`` is given the ref must hold it now
+    (``ZERO`` meaning: must not exist yet). The change is logged."""
+    ref = check_ref_name(ref)
+    path = repo.path("refs", ref)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with LockFile(path) as lock:
+        current = read_ref(repo, ref)
+        if old is not None and (current or ZERO) != old:
+            raise Conflict(f"ref {ref} is at {(current or ZERO)[:12]}, not {old[:12]}: it moved; nothing changed")
+        lock.write(f"{new}\n".encode())
+        lock.commit()
+    append_log(repo, ref, current or ZERO, new, reason)
+
+
+def append_log(repo: Repo, ref: str, old: str, new: str, reason: str) -> None:
+    from . import ident
+
+    when, tz = ident.now()
+    line = f"{old} {new} {ident.author(repo.root)} {when} {tz}\t{reason}\n"
+    path = repo.path("logs", ref)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_log(repo: Repo, ref: str) -> list[str]:
+    try:
+        with open(repo.path("logs", check_ref_name(ref))) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+# -- HEAD --------------------------------------------------------------------
+
+
+@dataclass
+class Head:
+    cls: str
+    seq: int | None = None
+    version: int | None = None
+    commit: str | None = None
+
+    @property
+    def asset(self) -> str | None:
+        return f"{self.cls}/{self.seq}" if self.seq is not None else None
+
+    @property
+    def ref(self) -> str | None:
+        return f"assets/{self.cls}/{self.seq}" if self.seq is not None else None
+
+
+def read_head(repo: Repo) -> Head:
+    try:
+        with open(repo.path("HEAD")) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return Head(cls=os.path.basename(repo.root) or "data")
+    fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+    try:
+        return Head(
+            cls=fields["class"],
+            seq=int(fields["seq"]) if "seq" in fields else None,
+            version=int(fields["version"]) if "version" in fields else None,
+            commit=fields.get("commit"),
+        )
+    except (KeyError, ValueError):
+        raise Corrupt(".ama/HEAD is corrupt; rewrite it with 'ama init --class NAME'") from None
+
+
+def write_head(repo: Repo, head: Head) -> None:
+    lines = [f"class {head.cls}"]
+    if head.seq is not None:
+        lines.append(f"seq {head.seq}")
+    if head.version is not None:
+        lines.append(f"version {head.version}")
+    if head.commit:
+        lines.append(f"commit {head.commit}")
+    atomic_write(repo.path("HEAD"), ("\n".join(lines) + "\n").encode())
+
+

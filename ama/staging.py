@@ -1,0 +1,199 @@
+"""Staging: turn user paths into index entries (``add``, ``update-index``).
+
+Adding a file is: open it, refuse anything but a regular file, hash it
+through the open descriptor, link it into the store, and record the
+snapshot taken from that same descriptor after the link (linking changes
+``st_nlink`` and ``st_ctime``). All of it happens before the index is
+written, under ``index.lock``: a failure on any file leaves the index as it
+was, and a crash leaves the old index or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .errors import BadPath
+from .hashing import hash_open, open_regular
+from .ignore import ALWAYS_SKIPPED, Ignorer
+from .index import F_DIGEST, Entry, Index, make_entry
+from .repo import AMA_DIR, Repo, check_name
+
+
+@dataclass
+class Expanded:
+    files: list[str] = field(default_factory=list)  # work-tree relative
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel, why)
+    ignored: list[str] = field(default_factory=list)
+
+
+def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: Ignorer | None = None) -> Expanded:
+    """The regular files named by ``user_paths``, directories walked.
+
+    A named path that cannot be added is an error (nothing is changed); a
+    symlink or special file found while walking a directory is skipped and
+    reported, as is an ignored file unless ``force``.
+    """
+    ignorer = ignorer or Ignorer(repo.root)
+    result = Expanded()
+    seen: set[str] = set()
+    for user_path in user_paths:
+        rel = repo.relpath(user_path)
+        full = repo.abspath(rel)
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            raise BadPath(f"{user_path}: no such file or directory") from None
+        except PermissionError:
+            raise BadPath(f"{user_path}: permission denied") from None
+        if statmod.S_ISDIR(st.st_mode):
+            _walk(repo, rel, ignorer, force, result, seen)
+        elif statmod.S_ISREG(st.st_mode):
+            if not force and rel not in seen and ignorer.is_ignored(rel):
+                m = ignorer.match(rel)
+                where = f" ({m.source}:{m.lineno}: {m.pattern})" if m else ""
+                raise BadPath(f"{user_path}: is ignored{where}; use --force to add it anyway")
+            if rel not in seen:
+                seen.add(rel)
+                result.files.append(rel)
+        else:
+            from .hashing import describe_mode
+
+            raise BadPath(f"{user_path}: {describe_mode(st.st_mode)}; ama stores regular files only")
+    return result
+
+
+def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded, seen: set[str]) -> None:
+    check_ignores = ignorer.active and not force
+    stack = [top]
+    while stack:
+        rel_dir = stack.pop()
+        prefix = rel_dir + "/" if rel_dir else ""
+        try:
+            it = os.scandir(repo.abspath(rel_dir))
+        except PermissionError:
+            raise BadPath(f"{rel_dir or '.'}: permission denied (cannot list the directory)") from None
+        with it:
+            for de in sorted(it, key=lambda d: d.name):
+                rel = prefix + de.name
+                if de.is_dir(follow_symlinks=False):
+                    if de.name in ALWAYS_SKIPPED and (de.name != AMA_DIR or not prefix):
+                        continue
+                    if check_ignores and ignorer.is_ignored(rel, True):
+                        result.ignored.append(rel + "/")
+                        continue
+                    stack.append(rel)
+                elif de.is_file(follow_symlinks=False):
+                    check_name(rel, rel)
+                    if check_ignores and ignorer.is_ignored(rel):
+                        result.ignored.append(rel)
+                        continue
+                    if rel not in seen:
+                        seen.add(rel)
+                        result.files.append(rel)
+                else:
+                    kind = "symbolic link" if de.is_symlink() else "special file"
+                    result.skipped.append((rel, f"is a {kind}; ama stores regular files only"))
+
+
+@dataclass
+class StageResult:
+    added: list[str] = field(default_factory=list)  # new or changed content
+    unchanged: list[str] = field(default_factory=list)
+    modes: dict[str, int] = field(default_factory=dict)  # link mode -> files
+    bytes: int = 0
+    touched: int = 0  # files hashed and recorded (their snapshot changed)
+
+
+def store_file(repo: Repo, rel: str, full: str | None = None) -> tuple[str, Entry, str]:
+    """Hash and store one file; return (rel, entry, link mode used).
+
+    ``full`` overrides where the file is read from (hash-object -w takes
+    files from anywhere); ``rel`` is then only its name in messages.
+    """
+    full = full or repo.abspath(rel)
+    fd, st = open_regular(full, rel)
+    try:
+        digest, st = hash_open(fd, st, rel)
+        mode = repo.store.add_file(full, fd, digest, st, rel)
+        final = os.fstat(fd)
+        if final.st_size != st.st_size or final.st_mtime_ns != st.st_mtime_ns:
+            raise BadPath(f"{rel}: changed while ama added it; add it again")
+        return rel, make_entry(digest, final), mode
+    finally:
+        os.close(fd)
+
+
+def unchanged_entry(index: Index, rel: str, full: str) -> bool:
+    """Whether ``rel`` is staged with a snapshot its file still matches (no
+    hashing needed), so re-adding it can be skipped."""
+    e = index.entries.get(rel)
+    if e is None:
+        return False
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return False
+    return (
+        e[1] == st.st_size
+        and e[2] == st.st_mtime_ns
+        and e[3] == st.st_ctime_ns
+        and e[4] == st.st_ino
+        and not index.is_racy(e)
+    )
+
+
+def stage(
+    repo: Repo,
+    index: Index,
+    files: list[str],
+    progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
+) -> StageResult:
+    """Hash, store and record ``files`` into ``index`` (in memory; the caller
+    writes it under the lock it holds)."""
+    result = StageResult()
+    todo = []
+    for rel in files:
+        if unchanged_entry(index, rel, repo.abspath(rel)):
+            result.unchanged.append(rel)
+            if progress:
+                progress(1)
+        else:
+            todo.append(rel)
+    jobs = jobs or min(8, (os.cpu_count() or 1) * 2)
+
+    def record(item: tuple[str, Entry, str]) -> None:
+        rel, entry, mode = item
+        old = index.entries.get(rel)
+        index.entries[rel] = entry
+        result.touched += 1
+        if old is not None and old[F_DIGEST] == entry[F_DIGEST]:
+            result.unchanged.append(rel)
+        else:
+            result.added.append(rel)
+            result.bytes += entry[1]
+        result.modes[mode] = result.modes.get(mode, 0) + 1
+        if progress:
+            progress(1)
+
+    if len(todo) < 32 or jobs <= 1:
+        for rel in todo:
+            record(store_file(repo, rel))
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for item in pool.map(lambda rel: store_file(repo, rel), todo):
+                record(item)
+    repo.store.sync()
+    return result
+
+
+def unstage(index: Index, rels: Iterable[str]) -> list[str]:
+    removed = []
+    for rel in rels:
+        if index.entries.pop(rel, None) is not None:
+            removed.append(rel)
+    return removed

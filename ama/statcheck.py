@@ -1,0 +1,252 @@
+"""Compare the work tree with the index from ``lstat`` alone where possible.
+
+The rules (DESIGN.md, "Detecting change without re-hashing"):
+
+- missing path: renamed if its inode is found under an untracked path of the
+  work tree, else deleted;
+- same inode, size changed: modified, no hashing; if the store's object is
+  that same inode (hardlink cache), the object is damaged too;
+- inode changed (atomic save, copy over): hash; equal means clean and the
+  snapshot is refreshed;
+- same inode, mtime or ctime changed, size equal: hash to decide;
+- racily clean entries (timestamps not older than the index file) are hashed;
+- untracked: files not in the index and not ignored.
+
+A clean tree therefore costs one ``lstat`` per tracked file plus the
+directory walk, which ``os.scandir`` does without a ``stat`` per entry.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+from dataclasses import dataclass, field
+
+from .hashing import hash_paths
+from .ignore import Ignorer
+from .index import F_CTIME, F_DEV, F_INO, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
+from .repo import AMA_DIR, Repo
+
+CLEAN = "clean"
+MODIFIED = "modified"
+DAMAGED = "damaged"  # modified in place, and the hardlinked cache object with it
+DELETED = "deleted"
+RENAMED = "renamed"
+TYPECHANGE = "typechange"  # no longer a regular file
+UNTRACKED = "untracked"
+
+
+@dataclass
+class Change:
+    path: str
+    state: str
+    new_path: str | None = None
+
+
+@dataclass
+class Report:
+    changes: list[Change] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)
+    refreshed: dict[str, Entry] = field(default_factory=dict)
+    clean: list[str] = field(default_factory=list)
+    hashed: int = 0
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changes)
+
+
+class _Walk:
+    """One pass over (part of) the work tree."""
+
+    def __init__(self, repo: Repo, index: Index, ignorer: Ignorer, collect_clean: bool):
+        self.repo = repo
+        self.entries = index.entries
+        self.index_mtime = index.mtime_ns
+        self.ignorer = ignorer
+        self.collect_clean = collect_clean
+        self.seen: set[str] = set()
+        self.untracked: dict[str, int] = {}  # path -> inode
+        self.to_hash: list[tuple[str, Entry]] = []
+        self.changes: list[Change] = []
+        self.clean: list[str] = []
+        self._tracked_dirs: set[str] | None = None
+
+    def tracked_dirs(self) -> set[str]:
+        if self._tracked_dirs is None:
+            from .worktree import tracked_dirs
+
+            self._tracked_dirs = tracked_dirs(self.entries)
+        return self._tracked_dirs
+
+    def check_file(self, rel: str, st: os.stat_result) -> None:
+        e = self.entries[rel]
+        self.seen.add(rel)
+        if not statmod.S_ISREG(st.st_mode):
+            self.changes.append(Change(rel, TYPECHANGE))
+        elif st.st_ino != e[F_INO] or st.st_dev != e[F_DEV]:
+            self.to_hash.append((rel, e))
+        elif st.st_size != e[F_SIZE]:
+            damaged = self.repo.store.shares_inode(entry_id(e), st)
+            self.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
+        elif (
+            st.st_mtime_ns != e[F_MTIME]
+            or st.st_ctime_ns != e[F_CTIME]
+            or e[F_MTIME] >= self.index_mtime
+            or e[F_CTIME] >= self.index_mtime
+        ):
+            self.to_hash.append((rel, e))
+        elif self.collect_clean:
+            self.clean.append(rel)
+
+    def walk(self, top: str) -> None:
+        """Walk the directory ``top`` (work-tree relative, '' for the root)."""
+        entries = self.entries
+        ignorer = self.ignorer
+        check_ignores = ignorer.active
+        stack = [top]
+        while stack:
+            rel_dir = stack.pop()
+            prefix = rel_dir + "/" if rel_dir else ""
+            try:
+                it = os.scandir(os.path.join(self.repo.root, rel_dir) if rel_dir else self.repo.root)
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                continue
+            with it:
+                for de in it:
+                    name = de.name
+                    rel = prefix + name
+                    if de.is_dir(follow_symlinks=False):
+                        if name == ".git" or (not prefix and name == AMA_DIR):
+                            continue
+                        if check_ignores and rel not in self.tracked_dirs() and ignorer.is_ignored(rel, True):
+                            continue
+                        stack.append(rel)
+                    elif rel in entries:
+                        self.check_file(rel, de.stat(follow_symlinks=False))
+                    elif de.is_file(follow_symlinks=False):
+                        if check_ignores and ignorer.is_ignored(rel):
+                            continue
+                        self.untracked[rel] = de.inode()
+
+    def check_path(self, rel: str) -> None:
+        """Check one path the user named (a file or a directory)."""
+        full = self.repo.abspath(rel)
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            return
+        if statmod.S_ISDIR(st.st_mode):
+            self.walk(rel)
+        elif rel in self.entries:
+            self.check_file(rel, st)
+        elif statmod.S_ISREG(st.st_mode) and not self.ignorer.is_ignored(rel):
+            self.untracked[rel] = st.st_ino
+
+
+def check(
+    repo: Repo,
+    index: Index,
+    paths: list[str] | None = None,
+    collect_clean: bool = False,
+    ignorer: Ignorer | None = None,
+) -> Report:
+    """Classify every tracked path (or those under ``paths``) and find untracked files."""
+    ignorer = ignorer or Ignorer(repo.root)
+    w = _Walk(repo, index, ignorer, collect_clean)
+    if paths is None:
+        w.walk("")
+        wanted = index.entries.keys()
+    else:
+        for rel in paths:
+            w.check_path(rel)
+        wanted = index.paths_under(paths)
+    report = Report(changes=w.changes, clean=w.clean)
+
+    if w.to_hash:
+        _decide_by_hash(repo, w, report)
+
+    missing = [p for p in wanted if p not in w.seen]
+    if missing:
+        _classify_missing(repo, index, w, missing, paths)
+
+    renamed_to = {c.new_path for c in w.changes if c.state == RENAMED}
+    report.untracked = sorted(p for p in w.untracked if p not in renamed_to)
+    report.changes.sort(key=lambda c: c.path)
+    report.clean.sort()
+    return report
+
+
+def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
+    expected = dict(w.to_hash)
+    items = [(repo.abspath(rel), rel) for rel, _ in w.to_hash]
+    for rel, digest, st in hash_paths(items, tolerant=True):
+        report.hashed += 1
+        e = expected[rel]
+        if digest is None:
+            w.changes.append(Change(rel, DELETED))
+        elif digest == entry_id(e):
+            report.refreshed[rel] = make_entry(digest, st)
+            if w.collect_clean:
+                w.clean.append(rel)
+        else:
+            damaged = repo.store.shares_inode(entry_id(e), st)
+            w.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
+
+
+def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], paths: list[str] | None) -> None:
+    if paths is not None:
+        # Renames are found by inode among untracked files anywhere in the
+        # work tree, not only under the paths the user named.
+        full = _Walk(repo, Index(), w.ignorer, False)
+        full.walk("")
+        candidates = full.untracked
+    else:
+        candidates = w.untracked
+    by_inode: dict[int, list[str]] = {}
+    for path, ino in candidates.items():
+        by_inode.setdefault(ino, []).append(path)
+    for rel in missing:
+        e = index.entries[rel]
+        target = None
+        for cand in by_inode.get(e[F_INO], ()):
+            try:
+                st = os.lstat(repo.abspath(cand))
+            except FileNotFoundError:
+                continue
+            if st.st_dev == e[F_DEV]:
+                target = cand
+                break
+        if target:
+            w.changes.append(Change(rel, RENAMED, target))
+            w.untracked.pop(target, None)
+        else:
+            w.changes.append(Change(rel, DELETED))
+
+
+def apply_refresh(repo: Repo, report: Report) -> bool:
+    """Write refreshed snapshots back if the index lock is free right now.
+
+    Like git's opportunistic refresh: never waits, never fails the command;
+    an entry changed by someone else since we read it is left alone.
+    """
+    if not report.refreshed:
+        return False
+    from .errors import LockHeld
+    from .fsutil import LockFile
+
+    lock = LockFile(repo.index_path, timeout=0)
+    try:
+        lock.acquire()
+    except LockHeld:
+        return False
+    try:
+        index = repo.load_index()
+        for rel, entry in report.refreshed.items():
+            old = index.entries.get(rel)
+            if old is not None and old[0] == entry[0]:
+                index.entries[rel] = entry
+        index.write(lock)
+        return True
+    finally:
+        lock.release()

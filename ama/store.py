@@ -1,0 +1,248 @@
+"""The content-addressed object store, ``.ama/objects/<hh>/<rest>``.
+
+Contents enter by link, not by copy: reflink where the filesystem can, else
+hardlink, else copy, as ``core.linkmode`` allows. ``auto`` tries them in that
+order and falls back visibly (the mode actually used is returned and shown);
+an explicit mode never silently becomes another. Trees and commits are
+written as ordinary files. Nothing is stored under a name its bytes do not
+hash to, with one documented exception: a hardlinked object whose work-tree
+twin was edited in place, which ``status`` and ``fsck`` report.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+
+from .errors import AmaError, BadPath, IntegrityError
+from .fsutil import fsync_dir, write_all
+from .hashing import hash_bytes, hash_fd
+
+FICLONE = 0x40049409
+# Errors that mean "this filesystem cannot link/clone here", as opposed to a
+# real failure such as a full disk.
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
+
+
+class Store:
+    def __init__(self, objects_dir: str, linkmode: str = "auto"):
+        self.root = objects_dir
+        self.linkmode = linkmode
+        self._made_dirs: set[str] = set()
+        # Modes that failed once with a "cannot link here" error in this
+        # process are not tried again for every file.
+        self._unsupported: set[str] = set()
+
+    def path(self, digest: str) -> str:
+        return os.path.join(self.root, digest[:2], digest[2:])
+
+    def has(self, digest: str) -> bool:
+        return os.path.exists(self.path(digest))
+
+    def _dir_for(self, digest: str) -> str:
+        d = os.path.join(self.root, digest[:2])
+        if d not in self._made_dirs:
+            os.makedirs(d, exist_ok=True)
+            self._made_dirs.add(d)
+        return d
+
+    def _tmp_path(self, digest: str) -> str:
+        return os.path.join(self._dir_for(digest), f".tmp-{digest[2:10]}-{os.getpid()}-{time.monotonic_ns()}")
+
+    # -- contents ----------------------------------------------------------
+
+    def modes_to_try(self) -> list[str]:
+        if self.linkmode == "auto":
+            return [m for m in ("reflink", "hardlink", "copy") if m not in self._unsupported]
+        return [self.linkmode]
+
+    def add_file(self, src: str, fd: int, digest: str, st: os.stat_result, display: str) -> str:
+        """Store the open file ``fd`` (at ``src``, hashed to ``digest`` with
+        snapshot ``st``) and return the mode used: a link mode, or ``present``.
+        """
+        if self.has(digest):
+            return "present"
+        self._dir_for(digest)
+        last_error: OSError | None = None
+        for mode in self.modes_to_try():
+            try:
+                if mode == "hardlink":
+                    self._hardlink(src, digest, st, display)
+                else:
+                    self._clone_or_copy(fd, digest, mode, display)
+                return mode
+            except OSError as e:
+                if e.errno == errno.EEXIST:
+                    return "present"
+                if e.errno not in _NO_LINK:
+                    raise
+                last_error = e
+                # EXDEV depends on where the file lives, not on the store.
+                if self.linkmode == "auto" and e.errno != errno.EXDEV:
+                    self._unsupported.add(mode)
+        reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
+        hint = "set core.linkmode to auto or copy" if self.linkmode != "auto" else "check the filesystem"
+        raise AmaError(f"{display}: cannot store with linkmode {self.linkmode} ({reason}); {hint}")
+
+    def _hardlink(self, src: str, digest: str, st: os.stat_result, display: str) -> None:
+        dest = self.path(digest)
+        os.link(src, dest, follow_symlinks=False)
+        linked = os.lstat(dest)
+        if linked.st_ino != st.st_ino or linked.st_dev != st.st_dev:
+            # The path now names another file than the one we hashed (saved
+            # over between hash and link): never keep it under this name.
+            os.unlink(dest)
+            raise BadPath(f"{display}: was replaced while ama read it; add it again")
+
+    def _clone_or_copy(self, fd: int, digest: str, mode: str, display: str) -> None:
+        tmp = self._tmp_path(digest)
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            if mode == "reflink":
+                fcntl.ioctl(out, FICLONE, fd)
+            else:
+                _copy_fd(fd, out)
+            # The copy is what we publish, so it is what we verify: the
+            # source may have changed since it was hashed.
+            size = os.fstat(out).st_size
+            if hash_fd(out, size) != digest:
+                raise BadPath(f"{display}: changed while ama stored it; add it again")
+            os.fsync(out)
+        except BaseException:
+            os.close(out)
+            os.unlink(tmp)
+            raise
+        os.close(out)
+        try:
+            os.link(tmp, self.path(digest))
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+
+    # -- trees, commits, fetched contents -----------------------------------
+
+    def write_bytes(self, data: bytes) -> str:
+        """Store ``data`` as an object; return its id."""
+        digest = hash_bytes(data)
+        if self.has(digest):
+            return digest
+        tmp = self._tmp_path(digest)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self.path(digest))
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return digest
+
+    def read_bytes(self, digest: str, verify: bool = True) -> bytes:
+        try:
+            with open(self.path(digest), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            from .errors import NotFound
+
+            raise NotFound(f"object {digest} is not in the local store") from None
+        if verify and hash_bytes(data) != digest:
+            raise IntegrityError(f"object {digest} is damaged: its bytes no longer hash to its name")
+        return data
+
+    def temp_path_for(self, digest: str) -> str:
+        """A fresh temporary path in the store for an object being fetched."""
+        return self._tmp_path(digest)
+
+    def adopt(self, tmp: str, digest: str) -> None:
+        """Move a verified temporary file into the store under ``digest``."""
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, self.path(digest))
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+
+    def verify(self, digest: str) -> bool:
+        """Whether the stored object's bytes still hash to its name."""
+        fd = os.open(self.path(digest), os.O_RDONLY)
+        try:
+            return hash_fd(fd, os.fstat(fd).st_size) == digest
+        finally:
+            os.close(fd)
+
+    def iter_ids(self):
+        try:
+            heads = sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return
+        for head in heads:
+            if len(head) != 2:
+                continue
+            for rest in sorted(os.listdir(os.path.join(self.root, head))):
+                if not rest.startswith(".tmp-"):
+                    yield head + rest
+
+    def shares_inode(self, digest: str, st: os.stat_result) -> bool:
+        try:
+            obj = os.lstat(self.path(digest))
+        except FileNotFoundError:
+            return False
+        return obj.st_ino == st.st_ino and obj.st_dev == st.st_dev
+
+    def sync(self) -> None:
+        for d in self._made_dirs:
+            fsync_dir(d)
+
+
+def _copy_fd(src: int, dst: int) -> None:
+    size = os.fstat(src).st_size
+    offset = 0
+    try:
+        while offset < size:
+            n = os.copy_file_range(src, dst, size - offset, offset, offset)
+            if n == 0:
+                break
+            offset += n
+        return
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+            raise
+    os.lseek(dst, 0, os.SEEK_SET)
+    os.ftruncate(dst, 0)
+    pos = 0
+    while True:
+        chunk = os.pread(src, 1 << 20, pos)
+        if not chunk:
+            break
+        write_all(dst, chunk)
+        pos += len(chunk)
+
+
+
+def resolve_prefix(store: Store, name: str) -> str:
+    """A full object id from an id or a unique prefix of at least 4 hex digits."""
+    from .errors import NotFound, UsageError
+
+    name = name.lower()
+    if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+        return name
+    if len(name) < 4 or not all(c in "0123456789abcdef" for c in name):
+        raise NotFound(f"'{name}' is not an object id (64 hex digits, or a unique prefix of 4 or more)")
+    try:
+        rests = os.listdir(os.path.join(store.root, name[:2]))
+    except FileNotFoundError:
+        rests = []
+    matches = [name[:2] + r for r in rests if (name[:2] + r).startswith(name) and not r.startswith(".tmp-")]
+    if not matches:
+        raise NotFound(f"no object matches '{name}'")
+    if len(matches) > 1:
+        raise UsageError(f"'{name}' is ambiguous: {len(matches)} objects start with it")
+    return matches[0]

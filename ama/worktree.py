@@ -1,0 +1,61 @@
+"""Views of the work tree shared by porcelain commands: what is staged
+relative to the last commit, and untracked paths collapsed by directory."""
+
+from __future__ import annotations
+
+from .index import Index
+from .objects import Commit, walk_tree
+from .repo import Repo
+
+
+def head_files(repo: Repo, commit_id: str | None) -> dict[str, str]:
+    """path -> content id of every file in a commit (empty if none)."""
+    if not commit_id:
+        return {}
+    store = repo.store
+    commit = Commit.parse(store.read_bytes(commit_id), commit_id)
+    return {path: entry.digest for path, entry in walk_tree(store.read_bytes, commit.tree)}
+
+
+def staged_changes(repo: Repo, index: Index, commit_id: str | None) -> list[tuple[str, str]]:
+    """(code, path) for every staged difference from ``commit_id``: A, M or D."""
+    committed = head_files(repo, commit_id)
+    changes = []
+    for path, entry in index.entries.items():
+        old = committed.get(path)
+        if old is None:
+            changes.append(("A", path))
+        elif old != entry[0].hex():
+            changes.append(("M", path))
+    changes.extend(("D", path) for path in committed if path not in index.entries)
+    changes.sort(key=lambda c: c[1])
+    return changes
+
+
+def tracked_dirs(paths) -> set[str]:
+    dirs: set[str] = set()
+    for path in paths:
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            if path in dirs:
+                break
+            dirs.add(path)
+    return dirs
+
+
+def collapse_untracked(untracked: list[str], tracked: set[str]) -> list[str]:
+    """Show a wholly untracked directory as 'dir/' instead of its files."""
+    shown: list[str] = []
+    last = None
+    for path in untracked:
+        parts = path.split("/")
+        top = path
+        for depth in range(1, len(parts)):
+            d = "/".join(parts[:depth])
+            if d not in tracked:
+                top = d + "/"
+                break
+        if top != last:
+            shown.append(top)
+            last = top
+    return shown
