@@ -174,6 +174,8 @@ def stage(
         if old is not None and old[F_DIGEST] == entry[F_DIGEST]:
             result.unchanged.append(rel)
         else:
+            if old is not None:
+                _drop_damaged(repo, old[F_DIGEST].hex(), entry)
             result.added.append(rel)
             result.bytes += entry[1]
         result.modes[mode] = result.modes.get(mode, 0) + 1
@@ -189,6 +191,18 @@ def stage(
                 record(item)
     repo.store.sync()
     return result
+
+
+def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> None:
+    """The file was edited in place and its old hardlinked object with it:
+    that object's bytes no longer match its name and nothing can use it."""
+    path = repo.store.path(old_digest)
+    try:
+        obj = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if obj.st_ino == entry[4] and obj.st_dev == entry[5]:
+        os.unlink(path)
 
 
 def unstage(index: Index, rels: Iterable[str]) -> list[str]:
