@@ -22,6 +22,10 @@ PORCELAIN = {
     "add": ("ama.porcelain.add", "hash files, store them by link, and stage them"),
     "rm": ("ama.porcelain.rm", "unstage files (and delete them unless --cached)"),
     "status": ("ama.porcelain.status", "show staged, changed and untracked files"),
+    "commit": ("ama.porcelain.commit", "commit the staged files as the next version, on the remote"),
+    "checkout": ("ama.porcelain.checkout", "make the work tree hold a version"),
+    "switch": ("ama.porcelain.checkout", "same as checkout"),
+    "clone": ("ama.porcelain.clone", "copy a version from a remote into a new work tree"),
 }
 PLUMBING = {
     "hash-object": ("ama.plumbing.hash_object", "print BLAKE3 ids of files; -w stores them"),
@@ -32,6 +36,10 @@ PLUMBING = {
     "cat-file": ("ama.plumbing.cat_file", "show an object's type, size or content"),
     "ls-tree": ("ama.plumbing.ls_tree", "list a tree object"),
     "fsck": ("ama.plumbing.fsck", "verify every stored object against its name"),
+    "push-staged": ("ama.plumbing.push_staged", "upload every staged content the remote lacks, verified"),
+    "commit-tree": ("ama.plumbing.commit_tree", "write a commit object, print its id"),
+    "update-ref": ("ama.plumbing.update_ref", "move a ref, compare-and-swap on OLD"),
+    "rev-parse": ("ama.plumbing.rev_parse", "resolve version names to commit ids"),
 }
 COMMANDS = {**PORCELAIN, **PLUMBING}
 

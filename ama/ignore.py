@@ -11,6 +11,8 @@ import os
 
 ALWAYS_SKIPPED = frozenset({".ama", ".git"})
 IGNORE_FILE = ".amaignore"
+# ama's own files at the work-tree root: never data, never untracked.
+ROOT_FILES = frozenset({IGNORE_FILE, ".ama-asset"})
 
 
 class Match:
@@ -54,6 +56,8 @@ class Ignorer:
         """The last rule matching ``rel`` or one of its parent directories."""
         if rel.split("/", 1)[0] in ALWAYS_SKIPPED:
             return Match("(built in)", 0, rel.split("/", 1)[0] + "/", False)
+        if rel in ROOT_FILES:
+            return Match("(built in)", 0, rel, False)
         if not self._rules:
             return None
         parts = rel.split("/")

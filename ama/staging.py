@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .errors import BadPath
 from .hashing import hash_open, open_regular
-from .ignore import ALWAYS_SKIPPED, Ignorer
+from .ignore import ALWAYS_SKIPPED, ROOT_FILES, Ignorer
 from .index import F_DIGEST, Entry, Index, make_entry
 from .repo import AMA_DIR, Repo, check_name
 
@@ -87,6 +87,8 @@ def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded,
                         continue
                     stack.append(rel)
                 elif de.is_file(follow_symlinks=False):
+                    if not prefix and de.name in ROOT_FILES:
+                        continue
                     check_name(rel, rel)
                     if check_ignores and ignorer.is_ignored(rel):
                         result.ignored.append(rel)

@@ -23,7 +23,7 @@ import stat as statmod
 from dataclasses import dataclass, field
 
 from .hashing import hash_paths
-from .ignore import Ignorer
+from .ignore import ROOT_FILES, Ignorer
 from .index import F_CTIME, F_DEV, F_INO, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
 from .repo import AMA_DIR, Repo
 
@@ -125,7 +125,7 @@ class _Walk:
                     elif rel in entries:
                         self.check_file(rel, de.stat(follow_symlinks=False))
                     elif de.is_file(follow_symlinks=False):
-                        if check_ignores and ignorer.is_ignored(rel):
+                        if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and name in ROOT_FILES):
                             continue
                         self.untracked[rel] = de.inode()
 

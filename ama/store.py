@@ -98,7 +98,8 @@ class Store:
 
     def _clone_or_copy(self, fd: int, digest: str, mode: str, display: str) -> None:
         tmp = self._tmp_path(digest)
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        # Read-write: the copy is read back to verify it before publishing.
+        out = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             if mode == "reflink":
                 fcntl.ioctl(out, FICLONE, fd)
@@ -121,6 +122,42 @@ class Store:
             pass
         finally:
             os.unlink(tmp)
+
+    def link_out(self, digest: str, dest: str, shared_ok: bool = True) -> str:
+        """Create ``dest`` (a new path) with object ``digest``'s content, by
+        the link mode; return the mode used. ``shared_ok=False`` rules out a
+        hardlink (a second work-tree path with the same content must not
+        share the first one's inode)."""
+        src = self.path(digest)
+        last_error: OSError | None = None
+        modes = self.modes_to_try()
+        if not shared_ok and "hardlink" in modes:
+            modes = [m for m in modes if m != "hardlink"] or ["copy"]
+            if self.linkmode == "hardlink":
+                modes = ["copy"]
+        for mode in modes:
+            try:
+                if mode == "hardlink":
+                    os.link(src, dest)
+                else:
+                    with open(src, "rb") as s, open(dest, "xb") as d:
+                        if mode == "reflink":
+                            fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
+                        else:
+                            _copy_fd(s.fileno(), d.fileno())
+                return mode
+            except OSError as e:
+                try:
+                    os.unlink(dest)
+                except FileNotFoundError:
+                    pass
+                if e.errno not in _NO_LINK:
+                    raise
+                last_error = e
+                if self.linkmode == "auto" and e.errno != errno.EXDEV:
+                    self._unsupported.add(mode)
+        reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
+        raise AmaError(f"{dest}: cannot place with linkmode {self.linkmode} ({reason})")
 
     # -- trees, commits, fetched contents -----------------------------------
 

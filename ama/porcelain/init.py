@@ -1,25 +1,55 @@
 """Create an ama repository.
 
-Creates DIR/.ama (DIR defaults to the current directory). Running it again in
-an existing repository is safe: it changes only what the options say.
+Creates DIR/.ama (DIR defaults to the current directory). The asset class
+defaults to the directory's name; the remote defaults to the per-user
+embedded store ($AMA_HOME/store, default ~/.local/share/ama/store). Running
+it again in an existing repository is safe: it changes only what the options
+say.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from .. import ui
 from ..config import LINK_MODES
+from ..refs import check_class, read_head, write_head
+from ..remotes import default_store_url
 from ..repo import init_repo
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("directory", nargs="?", default=".", help="work tree to initialise (default: .)")
+    p.add_argument("--class", dest="cls", metavar="NAME", help="asset class (default: the directory's name)")
+    p.add_argument("--remote", metavar="URL", help="remote URL: a directory or s3://bucket/prefix")
+    p.add_argument("--endpoint", help="S3 endpoint URL (for S3-compatible services)")
     p.add_argument("--linkmode", choices=LINK_MODES, help="how contents enter the store (default: auto)")
 
 
 def run(args: argparse.Namespace) -> int:
+    root = os.path.abspath(args.directory)
+    cls = check_class(args.cls or os.path.basename(root) or "data")
     repo, existed = init_repo(args.directory, args.linkmode)
+    config = repo.config
+    if args.remote or not config.get("remote.origin.url"):
+        url = args.remote or default_store_url()
+        if not url.startswith("s3://") and "://" not in url:
+            url = os.path.abspath(os.path.expanduser(url))
+        config.set("remote.origin.url", url)
+    if args.endpoint:
+        config.set("remote.origin.endpoint", args.endpoint)
+    config.save()
+    head = read_head(repo)
+    if not existed or args.cls:
+        if head.seq is not None and args.cls and args.cls != head.cls:
+            ui.warn(f"asset class stays {head.cls}: this work tree already has commits")
+        else:
+            head.cls = cls
+            write_head(repo, head)
     verb = "Reinitialized existing" if existed else "Initialized empty"
-    ui.info(f"{verb} ama repository in {repo.ama_dir}")
+    ui.info(f"{verb} ama repository in {repo.ama_dir} (class {read_head(repo).cls}, remote {config.get('remote.origin.url')})")
+    from ..gitrepo import note_git_init
+
+    note_git_init(repo)
     return 0

@@ -1,0 +1,161 @@
+"""Materialise a version into the work tree.
+
+Every path is validated before anything is written: names with '..',
+absolute names, names inside ``.ama/`` and names reaching through a
+symlinked directory are refused (invariant 5). Files are placed from the
+local store by the repository's link mode, each through a temporary file
+renamed into place, and unstaged changes are never clobbered without
+``force``. A ``.ama/CHECKOUT`` marker names the target while files are being
+replaced, so an interrupted checkout can be finished by running it again.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+import time
+
+from .errors import BadPath, DirtyWorkTree
+from .fsutil import atomic_write
+from .hashing import hash_path
+from .index import Index, entry_id, make_entry
+from .objects import MODE_EXEC
+from .pointer import write_pointer
+from .refs import Head, write_head
+from .repo import AMA_DIR, Repo
+from .statcheck import DELETED, check
+
+MARKER = "CHECKOUT"
+
+
+def safe_path(repo: Repo, name: str) -> str:
+    """``name`` if it is a plain relative path inside the work tree."""
+    if not name or name.startswith("/") or "\\" in name or "\0" in name or "\n" in name:
+        raise BadPath(f"refusing path {name!r} from the version: not a plain relative path")
+    parts = name.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise BadPath(f"refusing path {name!r} from the version: it has '..', '.' or an empty component")
+    if parts[0] in (AMA_DIR, ".git"):
+        raise BadPath(f"refusing path {name!r} from the version: it is inside {parts[0]}/")
+    here = repo.root
+    for part in parts[:-1]:
+        here = os.path.join(here, part)
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            break
+        if statmod.S_ISLNK(st.st_mode):
+            raise BadPath(f"refusing path {name!r} from the version: {os.path.relpath(here, repo.root)} is a symlink")
+        if not statmod.S_ISDIR(st.st_mode):
+            raise BadPath(f"cannot place {name!r}: {os.path.relpath(here, repo.root)} is a file")
+    return name
+
+
+def _marker(repo: Repo) -> str | None:
+    try:
+        with open(repo.path(MARKER)) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], target_commit: str) -> None:
+    """Refuse if the checkout would lose unstaged work."""
+    report = check(repo, index)
+    resuming = _marker(repo) == target_commit
+    for change in report.changes:
+        if change.state == DELETED:
+            continue
+        wanted = files.get(change.path)
+        if resuming and wanted and _content_is(repo, change.path, wanted[0]):
+            continue
+        raise DirtyWorkTree(
+            f"{change.path}: has changes that are not staged ({change.state}); "
+            f"'ama add' them, or use --force to discard them"
+        )
+    for path in report.untracked:
+        wanted = files.get(path)
+        if wanted and not _content_is(repo, path, wanted[0]):
+            raise DirtyWorkTree(f"{path}: untracked file would be overwritten; move it away or use --force")
+
+
+def _content_is(repo: Repo, rel: str, digest: str) -> bool:
+    try:
+        return hash_path(repo.abspath(rel), rel)[0] == digest
+    except BadPath:
+        return False
+
+
+def materialize(
+    repo: Repo,
+    files: dict[str, tuple[str, int, str]],
+    head: Head,
+    force: bool = False,
+) -> tuple[int, int]:
+    """Make the work tree hold exactly ``files`` (path -> (digest, size, mode)).
+
+    Returns (files written, files removed). The contents must already be in
+    the local store.
+    """
+    for name in files:
+        safe_path(repo, name)
+    with repo.locked_index() as (lock, index):
+        if not force:
+            check_clobber(repo, index, files, head.commit or "")
+        atomic_write(repo.path(MARKER), (head.commit or "").encode())
+        written = removed = 0
+        new_entries = {}
+        placed: set[str] = set()
+        for path, (digest, _size, mode) in sorted(files.items()):
+            old = index.entries.get(path)
+            full = repo.abspath(path)
+            if old is not None and entry_id(old) == digest and _unchanged(full, old) and not force:
+                new_entries[path] = old
+                placed.add(digest)
+                continue
+            st = place(repo, digest, full, mode, shared_ok=digest not in placed)
+            placed.add(digest)
+            new_entries[path] = make_entry(digest, st)
+            written += 1
+        for path in index.entries:
+            if path not in files:
+                try:
+                    os.unlink(repo.abspath(path))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+                _prune_empty_dirs(repo, os.path.dirname(path))
+        Index(new_entries).write(lock)
+    write_head(repo, head)
+    if head.asset and head.version and head.commit:
+        write_pointer(repo, head.asset, head.version, head.commit)
+    os.unlink(repo.path(MARKER))
+    return written, removed
+
+
+def _unchanged(full: str, entry) -> bool:
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return False
+    return st.st_ino == entry[4] and st.st_size == entry[1] and st.st_mtime_ns == entry[2]
+
+
+def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True) -> os.stat_result:
+    """Put object ``digest`` at ``full`` (atomically) by the repo's link mode."""
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(full), f".ama-tmp-{os.path.basename(full)}-{time.monotonic_ns()}")
+    perm = 0o755 if mode == MODE_EXEC else 0o644
+    repo.store.link_out(digest, tmp, shared_ok)
+    os.chmod(tmp, perm)
+    os.replace(tmp, full)
+    return os.lstat(full)
+
+
+def _prune_empty_dirs(repo: Repo, rel_dir: str) -> None:
+    while rel_dir:
+        try:
+            os.rmdir(repo.abspath(rel_dir))
+        except OSError:
+            return
+        rel_dir = os.path.dirname(rel_dir)

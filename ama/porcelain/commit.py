@@ -1,0 +1,143 @@
+"""Commit the staged files as the next version of the asset, on the remote.
+
+A two-stage transaction (docs/commit-protocol.md): reserve the version on
+the remote, then upload what it lacks, verified, and publish. Tracked files
+that were modified, deleted or renamed since 'ama add' stop the commit.
+
+If a previous commit was interrupted (Ctrl-C, crash, network failure), it is
+finished first. If the staged files changed since, you are asked whether the
+changes belong to the interrupted version; without a terminal pass --resume
+(yes: commit everything as that version) or --abandon (no: release the
+reservation and commit the changes as a new asset with no parent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import ui
+from ..errors import DirtyWorkTree, PendingTransaction, UsageError
+from ..index import Index
+from ..objects import write_index_tree
+from ..refs import Head, read_head
+from ..remotes import default_name, open_repo_remote
+from ..repo import Repo
+from ..statcheck import check
+from ..txn import Pending, TxnLock, abandon, execute, new_pending, read_inputs, version_committed
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--message", help="the version's message")
+    p.add_argument("--remote", help="remote to commit to (default: core.remote, else origin)")
+    p.add_argument("-j", "--jobs", type=int, default=8, help="parallel uploads (default: 8)")
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--resume", action="store_true", help="include new changes in the interrupted version")
+    choice.add_argument("--abandon", action="store_true", help="give up the interrupted version; commit as a new asset")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repo.discover()
+    with TxnLock(repo):
+        index = repo.load_index()
+        pending = Pending.load(repo)
+        if pending is not None:
+            return _recover(repo, index, pending, args)
+        if args.resume or args.abandon:
+            raise UsageError("there is no interrupted commit to resume or abandon")
+        return _commit(repo, index, read_head(repo), args)
+
+
+def _refuse_dirty(repo: Repo, index: Index) -> None:
+    report = check(repo, index)
+    if report.changes:
+        c = report.changes[0]
+        more = f" (and {len(report.changes) - 1} more)" if len(report.changes) > 1 else ""
+        what = f"{c.state} -> {c.new_path}" if c.new_path else c.state
+        hint = "'ama add' it" if c.state != "deleted" else f"'ama rm --cached {c.path}'"
+        raise DirtyWorkTree(f"{c.path}: {what} since 'ama add'{more}; run {hint}, then commit")
+
+
+def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> int:
+    _refuse_dirty(repo, index)
+    inputs = read_inputs(repo)
+    if not index.entries and head.commit is None:
+        ui.out("nothing to commit: stage files with 'ama add'")
+        return 0
+    if head.commit and not inputs:
+        from ..objects import Commit
+
+        tree = write_index_tree(repo.store, index.entries)
+        if Commit.parse(repo.store.read_bytes(head.commit), head.commit).tree == tree:
+            ui.out(f"nothing to commit: {head.asset} version {head.version} already has these files")
+            return 0
+    if not args.message:
+        raise UsageError("give the version a message with -m MESSAGE")
+    remote_name = args.remote or default_name(repo)
+    remote = open_repo_remote(repo, remote_name)
+    pending = new_pending(repo, index, head, args.message, remote_name, inputs, _metadata(repo))
+    commit_id = execute(repo, remote, index, pending, resuming=False, jobs=args.jobs)
+    _report(pending, commit_id)
+    return 0
+
+
+def _metadata(repo: Repo) -> dict:
+    from ..provenance import collect
+
+    return collect(repo.root)
+
+
+def _report(pending: Pending, commit_id: str) -> None:
+    ui.out(f"[{pending.asset} version {pending.version}] {commit_id[:12]} {pending.message.splitlines()[0]}")
+
+
+def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
+    remote = open_repo_remote(repo, pending.remote)
+    tree = write_index_tree(repo.store, index.entries)
+    if tree == pending.tree or version_committed(remote, pending):
+        ui.info(f"finishing the interrupted commit of {pending.describe()}")
+        # A version already committed on the remote is only finished here:
+        # its contents are not uploaded again, whatever the index holds now.
+        commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
+        _report(pending, commit_id)
+        if tree != pending.tree:
+            ui.info("the staged files changed since; run 'ama commit' again to commit those changes")
+        return 0
+    choice = "resume" if args.resume else "abandon" if args.abandon else _ask(pending)
+    if choice == "resume":
+        _refuse_dirty(repo, index)
+        pending.tree = tree
+        if args.message:
+            pending.message = args.message
+        commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
+        _report(pending, commit_id)
+        return 0
+    released = abandon(repo, remote, pending)
+    ui.info(f"abandoned the interrupted commit of {pending.describe()}"
+            + ("; its reservation was released" if released else ""))
+    head = read_head(repo)
+    fresh = Head(cls=head.cls)
+    if not args.message:
+        args.message = pending.message
+    return _commit(repo, index, fresh, args)
+
+
+def _ask(pending: Pending) -> str:
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise PendingTransaction(
+            f"the commit of {pending.describe()} was interrupted and the staged files changed since: "
+            f"pass --resume to include the changes in that version, or --abandon to give it up "
+            f"and commit them as a new asset"
+        )
+    sys.stderr.write(
+        f"The commit of {pending.describe()} was interrupted, and the staged files changed since.\n"
+        f"Are the changes part of that version? [y]es: commit everything as {pending.describe()}; "
+        f"[n]o: abandon it and commit the changes as a new asset: "
+    )
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer in ("y", "yes"):
+        return "resume"
+    if answer in ("n", "no"):
+        return "abandon"
+    raise PendingTransaction("no answer given; nothing was changed (run 'ama commit' again)")

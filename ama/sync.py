@@ -1,0 +1,171 @@
+"""Moving objects between the local store and a remote.
+
+``push_staged`` uploads the contents the index names, ``push_closure`` the
+trees and the commit object of a version, ``fetch_version`` brings a
+version's commit, trees and contents into the local store. Every byte is
+verified against its name on the way (by the backends' put/get_object).
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import failpoint, ui
+from .errors import IntegrityError
+from .index import Index
+from .objects import Commit, object_type, parse_tree
+from .remote.base import Remote
+from .remote.transfer import PushResult, fetch_objects, push_objects
+from .repo import Repo
+
+DEFAULT_JOBS = 8
+
+
+class _CountingRemote:
+    """Delegates to a remote, hitting the ``after-object`` failpoint after
+    every object it publishes (used only when a failpoint is set)."""
+
+    def __init__(self, remote: Remote):
+        self._remote = remote
+
+    def __getattr__(self, name: str):
+        return getattr(self._remote, name)
+
+    def put_object(self, digest, path, progress=None):
+        created = self._remote.put_object(digest, path, progress)
+        if created:
+            failpoint.hit("after-object")
+        return created
+
+
+def _with_failpoints(remote: Remote) -> Remote:
+    return _CountingRemote(remote) if os.environ.get("AMA_FAILPOINT") else remote  # type: ignore[return-value]
+
+
+def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
+    """(digest, source, size) for every staged content: the store's copy
+    first, the work-tree file as a second source of the same bytes."""
+    items = []
+    for path, e in index.entries.items():
+        digest = e[0].hex()
+        stored = repo.store.path(digest)
+        if os.path.exists(stored):
+            items.append((digest, stored, e[1]))
+        items.append((digest, repo.abspath(path), e[1]))
+    return items
+
+
+def push_staged(repo: Repo, remote: Remote, index: Index, jobs: int = DEFAULT_JOBS) -> PushResult:
+    """Upload every staged content the remote lacks; refuse changed files.
+
+    Raises ``IntegrityError`` naming the files whose bytes no longer match
+    what was added (after uploading all the others): nothing is ever
+    published under a name its bytes do not hash to.
+    """
+    items = staged_items(repo, index)
+    total = sum(size for _, _, size in items)
+    with ui.Progress("Uploading", total=total, unit="bytes") as bar:
+        result = push_objects(_with_failpoints(remote), items, jobs=jobs, progress=bar.advance)
+    published = set(result.uploaded) | set(result.skipped)
+    bad = sorted({digest for digest, _ in result.bad if digest not in published})
+    if bad:
+        by_digest: dict[str, list[str]] = {}
+        for path, e in index.entries.items():
+            by_digest.setdefault(e[0].hex(), []).append(path)
+        names = sorted(p for d in bad for p in by_digest.get(d, []))
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise IntegrityError(
+            f"{shown}: changed since 'ama add' (bytes no longer match); nothing was uploaded under the old "
+            f"name. Run 'ama add' on them, then commit again"
+        )
+    return result
+
+
+def tree_ids(repo: Repo, tree_id: str) -> list[str]:
+    """``tree_id`` and every subtree below it (from the local store)."""
+    ids = [tree_id]
+    for entry in parse_tree(repo.store.read_bytes(tree_id), tree_id):
+        if entry.kind == "tree":
+            ids.extend(tree_ids(repo, entry.digest))
+    return ids
+
+
+def push_closure(repo: Repo, remote: Remote, commit_id: str, tree_id: str, jobs: int = DEFAULT_JOBS) -> None:
+    """Upload the trees of a version, then its commit object (in that order,
+    so a commit on the remote always has its trees)."""
+    store = repo.store
+    trees = [(t, store.path(t), os.path.getsize(store.path(t))) for t in tree_ids(repo, tree_id)]
+    _push_or_fail(remote, trees, jobs)
+    failpoint.hit("after-trees")
+    _push_or_fail(remote, [(commit_id, store.path(commit_id), os.path.getsize(store.path(commit_id)))], 1)
+
+
+def _push_or_fail(remote: Remote, items, jobs: int) -> None:
+    result = push_objects(remote, items, jobs=jobs)
+    if result.bad:
+        digest, _ = result.bad[0]
+        raise IntegrityError(f"local object {digest} is damaged; run 'ama fsck'")
+
+
+# -- fetching ---------------------------------------------------------------
+
+
+def fetch_object(repo: Repo, remote: Remote, digest: str) -> bytes:
+    """An object's bytes, from the local store or else fetched into it."""
+    store = repo.store
+    if not store.has(digest):
+        fetch_objects(remote, [(digest, _dest(repo, digest))], jobs=1)
+        os.chmod(store.path(digest), 0o444)
+    return store.read_bytes(digest)
+
+
+def _dest(repo: Repo, digest: str) -> str:
+    path = repo.store.path(digest)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def fetch_commit(repo: Repo, remote: Remote, commit_id: str) -> Commit:
+    data = fetch_object(repo, remote, commit_id)
+    if object_type(data) != "commit":
+        raise IntegrityError(f"object {commit_id} is not a commit")
+    return Commit.parse(data, commit_id)
+
+
+def fetch_trees(repo: Repo, remote: Remote, tree_id: str) -> list[tuple[str, str, int, str]]:
+    """Fetch every tree below ``tree_id``; return (path, digest, size, mode) of its files."""
+    files = []
+    stack = [("", tree_id)]
+    while stack:
+        prefix, tid = stack.pop()
+        for entry in parse_tree(fetch_object(repo, remote, tid), tid):
+            if entry.kind == "tree":
+                stack.append((prefix + entry.name + "/", entry.digest))
+            else:
+                files.append((prefix + entry.name, entry.digest, entry.size, entry.mode))
+    files.sort()
+    return files
+
+
+def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: int = DEFAULT_JOBS) -> int:
+    """Fetch the contents the local store lacks; return how many were fetched."""
+    store = repo.store
+    missing = [(d, _dest(repo, d)) for d in sorted(digests) if not store.has(d)]
+    if missing:
+        total = sum(digests[d] for d, _ in missing)
+        with ui.Progress("Downloading", total=total, unit="bytes") as bar:
+            fetch_objects(remote, missing, jobs=jobs, progress=bar.advance)
+        for _digest, path in missing:
+            os.chmod(path, 0o444)
+    return len(missing)
+
+
+def fetch_version(repo: Repo, remote: Remote, commit_id: str, jobs: int = DEFAULT_JOBS):
+    """Bring a version's commit, trees and contents into the local store.
+
+    Returns (commit, files) with files as from ``fetch_trees``.
+    """
+    commit = fetch_commit(repo, remote, commit_id)
+    files = fetch_trees(repo, remote, commit.tree)
+    fetch_contents(repo, remote, {d: size for _, d, size, _ in files}, jobs)
+    return commit, files

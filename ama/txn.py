@@ -1,0 +1,300 @@
+"""The commit transaction (docs/commit-protocol.md).
+
+Stage 1, reserve: write ``.ama/PENDING`` before anything leaves the machine,
+allocate the asset's seq if it has none (create-if-absent ``asset.json``),
+reserve the next version (create-if-absent ``versions/<n>.json``).
+
+Stage 2, commit: upload the contents the remote lacks (verified), then the
+trees, then the commit object; mark the version committed (compare-and-swap),
+move the asset's HEAD (compare-and-swap); locally move the ref, log it,
+remove ``PENDING``.
+
+Every step is idempotent and finds its own earlier work by the transaction
+id, so an interrupted transaction is completed by running it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from . import failpoint, ident
+from .assets import COMMITTED, Assets
+from .errors import LockHeld, NotFound
+from .fsutil import atomic_write
+from .index import Index
+from .objects import Commit, write_index_tree
+from .pointer import write_pointer
+from .refs import Head, read_ref, update_ref, write_head
+from .remote.base import Remote
+from .repo import Repo
+from .sync import push_closure, push_staged
+
+
+@dataclass
+class Pending:
+    txid: str
+    cls: str
+    tree: str
+    message: str
+    author: str
+    time: int
+    tz: str
+    remote: str
+    parent: str | None = None
+    seq: int | None = None
+    version: int | None = None
+    commit: str | None = None
+    inputs: list[list[str]] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def asset(self) -> str | None:
+        return f"{self.cls}/{self.seq}" if self.seq is not None else None
+
+    def describe(self) -> str:
+        what = self.asset or f"a new {self.cls} asset"
+        return what + (f" version {self.version}" if self.version else "")
+
+    def make_commit(self) -> Commit:
+        return Commit(
+            tree=self.tree,
+            parent=self.parent,
+            asset=f"{self.cls}/{self.seq}",
+            version=self.version or 0,
+            author=self.author,
+            time=self.time,
+            tz=self.tz,
+            message=self.message,
+            inputs=[tuple(i) for i in self.inputs],
+            meta=self.meta,
+        )
+
+    def save(self, repo: Repo) -> None:
+        record = asdict(self)
+        record["asset"] = self.asset
+        atomic_write(repo.pending_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+
+    @classmethod
+    def load(cls, repo: Repo) -> Pending | None:
+        try:
+            with open(repo.pending_path) as f:
+                record = json.load(f)
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            from .errors import Corrupt
+
+            raise Corrupt(
+                ".ama/PENDING is unreadable; move it aside (mv .ama/PENDING .ama/PENDING.bad) and commit again"
+            ) from None
+        record.pop("asset", None)
+        return cls(**record)
+
+    @staticmethod
+    def remove(repo: Repo) -> None:
+        try:
+            os.unlink(repo.pending_path)
+        except FileNotFoundError:
+            pass
+
+
+def new_pending(repo: Repo, index: Index, head: Head, message: str, remote_name: str,
+                inputs: list[list[str]], meta: dict) -> Pending:
+    when, tz = ident.now()
+    return Pending(
+        txid=uuid.uuid4().hex,
+        cls=head.cls,
+        seq=head.seq,
+        parent=head.commit,
+        tree=write_index_tree(repo.store, index.entries),
+        message=message,
+        author=ident.author(repo.root),
+        time=when,
+        tz=tz,
+        remote=remote_name,
+        inputs=inputs,
+        meta=meta,
+    )
+
+
+def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming: bool, jobs: int) -> str:
+    """Run (or finish) the transaction; return the commit id."""
+    assets = Assets(remote)
+    user = pending.author
+    pending.save(repo)
+    failpoint.hit("after-pending")
+
+    # Stage 1: reserve.
+    if pending.seq is None:
+        seq = assets.find_own_seq(pending.cls, pending.txid) if resuming else None
+        pending.seq = seq or assets.allocate_seq(pending.cls, pending.txid, user)
+        pending.save(repo)
+    failpoint.hit("after-seq")
+    if pending.version is None:
+        n = assets.find_own_version(pending.cls, pending.seq, pending.txid) if resuming else None
+        pending.version = n or assets.reserve_version(pending.cls, pending.seq, pending.parent, pending.txid, user)
+        pending.save(repo)
+    failpoint.hit("after-reserve")
+
+    # Stage 2: publish.
+    commit = pending.make_commit()
+    commit_id = repo.store.write_bytes(commit.serialize())
+    if pending.commit != commit_id:
+        pending.commit = commit_id
+        pending.save(repo)
+    record, _ = assets.read_version(pending.cls, pending.seq, pending.version)
+    if record.get("status") != COMMITTED:
+        push_staged(repo, remote, index, jobs=jobs)
+        failpoint.hit("after-contents")
+        push_closure(repo, remote, commit_id, pending.tree, jobs=jobs)
+        failpoint.hit("before-version")
+        size = sum(e[1] for e in index.entries.values())
+        assets.commit_version(
+            pending.cls,
+            pending.seq,
+            pending.version,
+            pending.txid,
+            {
+                "commit": commit_id,
+                "tree": pending.tree,
+                "author": pending.author,
+                "time": pending.time,
+                "message": pending.message.split("\n", 1)[0],
+                "size": size,
+                "files": len(index.entries),
+            },
+        )
+    failpoint.hit("after-version")
+    assets.advance_head(pending.cls, pending.seq, pending.version, commit_id, pending.parent)
+    failpoint.hit("after-head")
+
+    # Locally: ref, log, HEAD; PENDING goes last.
+    ref = f"assets/{pending.cls}/{pending.seq}"
+    if read_ref(repo, ref) != commit_id:
+        update_ref(repo, ref, commit_id, reason=f"commit: {pending.message.splitlines()[0] if pending.message else ''}")
+    failpoint.hit("after-ref")
+    write_head(repo, Head(pending.cls, pending.seq, pending.version, commit_id))
+    write_pointer(repo, pending.asset, pending.version, commit_id)
+    clear_inputs(repo)
+    Pending.remove(repo)
+    return commit_id
+
+
+def abandon(repo: Repo, remote: Remote, pending: Pending) -> bool:
+    """Give up an interrupted transaction: release its reservation (if it
+    got one and it is still only reserved) and remove PENDING."""
+    assets = Assets(remote)
+    released = False
+    seq = pending.seq if pending.seq is not None else assets.find_own_seq(pending.cls, pending.txid)
+    if seq is not None:
+        try:
+            n = pending.version or assets.find_own_version(pending.cls, seq, pending.txid)
+        except NotFound:
+            n = None
+        if n is not None:
+            record, _ = assets.read_version(pending.cls, seq, n)
+            if record.get("status") == COMMITTED:
+                return False
+            released = assets.abandon(pending.cls, seq, n, pending.txid)
+    Pending.remove(repo)
+    return released
+
+
+def version_committed(remote: Remote, pending: Pending) -> bool:
+    if pending.seq is None or pending.version is None:
+        return False
+    try:
+        record, _ = Assets(remote).read_version(pending.cls, pending.seq, pending.version)
+    except NotFound:
+        return False
+    return record.get("status") == COMMITTED and record.get("txid") == pending.txid
+
+
+# -- inputs (lineage for the next commit) -------------------------------------
+
+
+def inputs_path(repo: Repo) -> str:
+    return repo.path("INPUTS")
+
+
+def read_inputs(repo: Repo) -> list[list[str]]:
+    try:
+        with open(inputs_path(repo)) as f:
+            return [line.split() for line in f.read().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def write_inputs(repo: Repo, inputs: list[list[str]]) -> None:
+    atomic_write(inputs_path(repo), "".join(f"{name} {commit}\n" for name, commit in sorted(inputs)).encode())
+
+
+def clear_inputs(repo: Repo) -> None:
+    try:
+        os.unlink(inputs_path(repo))
+    except FileNotFoundError:
+        pass
+
+
+# -- the transaction lock -------------------------------------------------------
+
+
+class TxnLock:
+    """``.ama/txn.lock``: one commit/checkout at a time per repository.
+
+    It records its owner's pid and host, so a lock left by a killed process
+    on this host is recognised and taken over instead of blocking forever.
+    """
+
+    def __init__(self, repo: Repo):
+        self.path = repo.path("txn.lock")
+        self.owned = False
+
+    def __enter__(self) -> TxnLock:
+        me = f"{os.getpid()} {socket.gethostname()}"
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if self._stale():
+                    os.unlink(self.path)
+                    continue
+                raise LockHeld(
+                    f"{self.path} is held by another ama process ({self._owner() or 'unknown'}); "
+                    f"wait for it, or if none is running remove it: rm '{self.path}'"
+                ) from None
+            os.write(fd, me.encode())
+            os.close(fd)
+            self.owned = True
+            return self
+        raise LockHeld(f"{self.path} keeps being taken; try again")
+
+    def _owner(self) -> str:
+        try:
+            with open(self.path) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    def _stale(self) -> bool:
+        parts = self._owner().split()
+        if len(parts) != 2 or parts[1] != socket.gethostname() or not parts[0].isdigit():
+            return False
+        try:
+            os.kill(int(parts[0]), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
