@@ -26,6 +26,18 @@ PORCELAIN = {
     "checkout": ("ama.porcelain.checkout", "make the work tree hold a version"),
     "switch": ("ama.porcelain.checkout", "same as checkout"),
     "clone": ("ama.porcelain.clone", "copy a version from a remote into a new work tree"),
+    "fetch": ("ama.porcelain.fetch", "download the latest version of the asset without checking it out"),
+    "pull": ("ama.porcelain.pull", "fetch, then check out the latest version"),
+    "log": ("ama.porcelain.log", "show the history of the asset, newest first"),
+    "versions": ("ama.porcelain.versions", "list the versions recorded on the remote"),
+    "show": ("ama.porcelain.show", "show a version: commit, provenance, files"),
+    "diff": ("ama.porcelain.diff", "added, removed and modified paths between versions or the work tree"),
+    "remote": ("ama.porcelain.remote", "add, list or remove remotes"),
+    "config": ("ama.porcelain.config", "get or set repository options"),
+    "alias": ("ama.porcelain.alias", "name an asset: CLASS/ALIAS"),
+    "inputs": ("ama.porcelain.inputs", "record lineage: versions the next commit was made from"),
+    "gc": ("ama.porcelain.gc", "drop unreferenced local objects; expire abandoned reservations"),
+    "hooks": ("ama.porcelain.hooks", "install, remove or show ama's git hooks"),
 }
 PLUMBING = {
     "hash-object": ("ama.plumbing.hash_object", "print BLAKE3 ids of files; -w stores them"),
@@ -40,6 +52,8 @@ PLUMBING = {
     "commit-tree": ("ama.plumbing.commit_tree", "write a commit object, print its id"),
     "update-ref": ("ama.plumbing.update_ref", "move a ref, compare-and-swap on OLD"),
     "rev-parse": ("ama.plumbing.rev_parse", "resolve version names to commit ids"),
+    "ls-remote": ("ama.plumbing.ls_remote", "list assets and versions on a remote"),
+    "check-ignore": ("ama.plumbing.check_ignore", "show which ignore rule matches each path"),
 }
 COMMANDS = {**PORCELAIN, **PLUMBING}
 
