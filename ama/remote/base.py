@@ -119,7 +119,7 @@ class Remote(ABC):
         ``NotFound`` if the remote lacks it.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - deliberately optional: a directory has nothing to release
         """Release connections and pools."""
 
     def __enter__(self) -> Self:

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import socket
-import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Self
 
 from ama.errors import (
     AlreadyExists,
@@ -38,6 +35,18 @@ from ama.errors import (
     RemoteError,
     UsageError,
 )
+from ama.remote._files import (
+    TMP_PREFIX,
+    OpenFile,
+    commit_temp,
+    discard_temp,
+    fsync_dir,
+    new_temp,
+    open_source,
+    read_all,
+    unlink_quietly,
+    write_all,
+)
 from ama.remote.base import (
     SMALL_OBJECT,
     Progress,
@@ -48,10 +57,6 @@ from ama.remote.base import (
     short,
 )
 
-# Temp files live beside their final name (so rename/link stay on one
-# filesystem) and are recognisable, so list() skips them and a later cleanup
-# can remove the ones a crash left behind.
-TMP_PREFIX = ".ama-tmp-"
 LOCK_SUFFIX = ".lock"
 
 # Errors of link(2) on filesystems that have no hard links (vfat, some
@@ -119,9 +124,9 @@ class LocalRemote(Remote):
             try:
                 created = self._publish_new(tmp, path)
             finally:
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
             if created:
-                _fsync_dir(os.path.dirname(path))
+                fsync_dir(os.path.dirname(path))
         except OSError as e:
             raise self._error("write", key, e) from e
         if not created:
@@ -141,9 +146,9 @@ class LocalRemote(Remote):
                 try:
                     os.replace(tmp, path)
                 except BaseException:
-                    _unlink_quietly(tmp)
+                    unlink_quietly(tmp)
                     raise
-                _fsync_dir(os.path.dirname(path))
+                fsync_dir(os.path.dirname(path))
             except OSError as e:
                 raise self._error("write", key, e) from e
         return token_of(data)
@@ -179,10 +184,10 @@ class LocalRemote(Remote):
         if os.path.isfile(final):
             return False
         directory = os.path.dirname(final)
-        with _open_source(path) as src:
+        with open_source(path) as src:
             try:
                 os.makedirs(directory, exist_ok=True)
-                tmp = _new_temp(directory, _OBJECT_MODE)
+                tmp = new_temp(directory, _OBJECT_MODE)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -193,10 +198,9 @@ class LocalRemote(Remote):
                     os.fsync(tmp.fileno())
                     created = self._publish_new(tmp.name, final)
                 finally:
-                    tmp.close()
-                    _unlink_quietly(tmp.name)
+                    discard_temp(tmp)
                 if created:
-                    _fsync_dir(directory)
+                    fsync_dir(directory)
             except OSError as e:
                 raise self._error("write", key, e) from e
         return created
@@ -204,14 +208,14 @@ class LocalRemote(Remote):
     def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
         key = object_key(digest)
         try:
-            src = _File(os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC), key)
+            src = OpenFile(os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC), key)
         except FileNotFoundError:
             raise NotFound(f"remote {self.url}: object {digest} not found") from None
         except OSError as e:
             raise self._error("read", key, e) from e
         with src:
             try:
-                tmp = _new_temp(os.path.dirname(os.path.abspath(dest)), 0o666)
+                tmp = new_temp(os.path.dirname(os.path.abspath(dest)), 0o666)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -219,13 +223,10 @@ class LocalRemote(Remote):
                             f"remote {self.url}: object {short(digest)} is corrupt "
                             f"(its bytes hash to {short(actual)}); run fsck on the remote"
                         )
-                    os.fsync(tmp.fileno())
-                    tmp.close()
-                    os.replace(tmp.name, dest)
                 except BaseException:
-                    tmp.close()
-                    _unlink_quietly(tmp.name)
+                    discard_temp(tmp)
                     raise
+                commit_temp(tmp, dest)
             except OSError as e:
                 raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
 
@@ -249,13 +250,13 @@ class LocalRemote(Remote):
 
     def _write_temp(self, directory: str, data: bytes, mode: int) -> str:
         os.makedirs(directory, exist_ok=True)
-        tmp = _new_temp(directory, mode)
+        tmp = new_temp(directory, mode)
         try:
             with tmp:
-                _write_all(tmp.fileno(), data)
+                write_all(tmp.fileno(), data)
                 os.fsync(tmp.fileno())
         except BaseException:
-            _unlink_quietly(tmp.name)
+            unlink_quietly(tmp.name)
             raise
         return tmp.name
 
@@ -286,7 +287,7 @@ class LocalRemote(Remote):
         try:
             yield
         finally:
-            _unlink_quietly(lock)
+            unlink_quietly(lock)
 
     def _walk(self, directory: str, rel: str, name_prefix: str) -> Iterator[str]:
         try:
@@ -311,47 +312,7 @@ class LocalRemote(Remote):
         return RemoteError(f"remote {self.url}: cannot {action} {key} ({e.strerror or e})")
 
 
-class _File:
-    """An open file descriptor with its path: a temp or a source file."""
-
-    def __init__(self, fd: int, name: str):
-        self.fd = fd
-        self.name = name
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _open_source(path: str) -> _File:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as e:
-        raise BadPath(f"{path}: cannot read ({e.strerror})") from e
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise BadPath(f"{path}: not a regular file")
-    return _File(fd, path)
-
-
-def _new_temp(directory: str, mode: int) -> _File:
-    """A new empty file in ``directory``; ``mode`` is filtered by the umask."""
-    name = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    return _File(fd, name)
-
-
-def _copy_hashed(src: _File, dst: _File, progress: Progress | None) -> str:
+def _copy_hashed(src: OpenFile, dst: OpenFile, progress: Progress | None) -> str:
     """Copy ``src`` to ``dst``; return the BLAKE3 of the bytes ``dst`` now holds.
 
     Small files pass through memory, so the hash is of the very buffer that
@@ -361,8 +322,8 @@ def _copy_hashed(src: _File, dst: _File, progress: Progress | None) -> str:
     """
     size = os.fstat(src.fileno()).st_size
     if size < SMALL_OBJECT:
-        data = _read_all(src.fileno(), size)
-        _write_all(dst.fileno(), data)
+        data = read_all(src.fileno(), size)
+        write_all(dst.fileno(), data)
         if progress:
             progress(len(data))
         return hash_bytes(data)
@@ -384,39 +345,9 @@ def _copy_large(src: int, dst: int, progress: Progress | None) -> None:
     os.lseek(dst, 0, os.SEEK_SET)
     os.ftruncate(dst, 0)
     while chunk := os.read(src, 1 << 20):
-        _write_all(dst, chunk)
+        write_all(dst, chunk)
         if progress:
             progress(len(chunk))
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    # Ask for one byte more than fstat said, so a file that grew since is
-    # read whole (and then fails its hash) rather than silently truncated.
-    parts = []
-    while chunk := os.read(fd, size + 1):
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _lock_owner(lock: str) -> str:

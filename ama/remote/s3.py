@@ -1,0 +1,678 @@
+"""A remote under an S3 prefix, on AWS or any S3-compatible service.
+
+The two protocol primitives map onto S3 conditional writes:
+create-if-absent is PutObject with ``If-None-Match: *`` and compare-and-swap
+is PutObject with ``If-Match: <etag>``; the token is the ETag. A store that
+ignores those headers cannot host a remote safely (see
+``docs/remote-layout.md``).
+
+boto3 is imported only when an ``S3Remote`` is made: importing it costs a
+fifth of a second, which ``ama --version`` must not pay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import blake3
+
+from ama.errors import (
+    AlreadyExists,
+    AmaError,
+    BadPath,
+    Conflict,
+    IntegrityError,
+    NotFound,
+    PreconditionFailed,
+    RemoteError,
+    UsageError,
+)
+from ama.remote._files import (
+    commit_temp,
+    discard_temp,
+    new_temp,
+    open_source,
+    pwrite_all,
+    read_all,
+    read_upto,
+    write_all,
+)
+from ama.remote.base import (
+    SMALL_OBJECT,
+    Progress,
+    Remote,
+    hash_bytes,
+    hash_file,
+    object_key,
+    short,
+)
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+T = TypeVar("T")
+
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_CONCURRENCY = 8
+DEFAULT_PART_SIZE = 8 << 20
+MIN_PART_SIZE = 5 << 20  # S3's floor for every part but the last
+MAX_PARTS = 10_000  # S3's ceiling on parts per upload
+
+# Below this many digests, parallel HEADs answer has_objects in one or two
+# round trips; above it, a LIST page (up to 1000 keys) usually settles far
+# more digests per request. See has_objects.
+_HEAD_BATCH = 32
+
+_ACCESS_CODES = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+}
+
+
+class S3Remote(Remote):
+    """A remote at ``s3://bucket/prefix``.
+
+    Endpoint, region and credentials come from boto3's usual chain (profiles,
+    ``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...)
+    unless given here. Retry and timeout knobs default to the ``AMA_S3_*``
+    environment variables, then to the module's defaults.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        endpoint: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        *,
+        max_attempts: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        concurrency: int | None = None,
+        part_size: int | None = None,
+        multipart_threshold: int | None = None,
+    ):
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise UsageError(f"remote URL {url!r} is not of the form s3://bucket/prefix")
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        self.url = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+        self._base = f"{self.prefix}/" if self.prefix else ""
+
+        self.max_attempts = max_attempts or _env_number("AMA_S3_MAX_ATTEMPTS", int, DEFAULT_MAX_ATTEMPTS)
+        self.connect_timeout = connect_timeout or _env_number(
+            "AMA_S3_CONNECT_TIMEOUT", float, DEFAULT_CONNECT_TIMEOUT
+        )
+        self.read_timeout = read_timeout or _env_number("AMA_S3_READ_TIMEOUT", float, DEFAULT_READ_TIMEOUT)
+        self.concurrency = concurrency or _env_number("AMA_S3_CONCURRENCY", int, DEFAULT_CONCURRENCY)
+        self.part_size = part_size or DEFAULT_PART_SIZE
+        self.multipart_threshold = multipart_threshold or SMALL_OBJECT
+        if self.part_size < MIN_PART_SIZE:
+            raise UsageError(f"S3 part size {self.part_size} is below the 5 MiB minimum")
+
+        self.client = self._make_client(endpoint, region, profile)
+        self.endpoint_url: str = self.client.meta.endpoint_url
+        # Part uploads, ranged downloads and HEADs for every caller share one
+        # pool; the semaphore bounds how many part buffers exist at once
+        # across all concurrent multipart uploads, so memory stays at about
+        # concurrency x part_size however many files are pushed in parallel.
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="ama-s3")
+        self._buffers = threading.BoundedSemaphore(self.concurrency)
+
+    def _make_client(self, endpoint: str | None, region: str | None, profile: str | None) -> BaseClient:
+        import boto3
+        import botocore.exceptions
+        import botocore.session
+        from botocore.config import Config
+
+        if endpoint and not endpoint.startswith(("http://", "https://")):
+            raise UsageError(f"S3 endpoint {endpoint!r} must start with http:// or https://")
+        core = botocore.session.Session()
+        core.register_component("data_loader", _shared_loader())
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            # One client serves every thread (clients are thread-safe,
+            # sessions are not). The pool must cover the caller's transfer
+            # threads plus our own, or urllib3 drops connections noisily.
+            max_pool_connections=max(64, 4 * self.concurrency),
+        )
+        try:
+            session = boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
+            return session.client("s3", endpoint_url=endpoint, config=config)
+        except botocore.exceptions.ProfileNotFound:
+            raise UsageError(f"remote {self.url}: AWS profile {profile!r} not found") from None
+
+    # -- records -----------------------------------------------------------
+
+    def get(self, key: str) -> bytes:
+        return self.get_versioned(key)[0]
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        def attempt() -> tuple[bytes, str]:
+            resp = self._call("get_object", key, Key=self.s3_key(key))
+            return resp["Body"].read(), resp["ETag"]
+
+        return self._retry_reads(key, attempt)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("head_object", key, Key=self.s3_key(key))
+        except NotFound:
+            return False
+        return True
+
+    def create(self, key: str, data: bytes) -> str:
+        try:
+            resp = self._conditional_put(key, Key=self.s3_key(key), Body=data, IfNoneMatch="*")
+        except PreconditionFailed as e:
+            if _was_retried(e) and (etag := self._etag_if_holds(key, data)):
+                return etag
+            raise AlreadyExists(f"remote {self.url}: {key} already exists") from None
+        return resp["ETag"]
+
+    def replace(self, key: str, data: bytes, token: str) -> str:
+        try:
+            resp = self._conditional_put(key, Key=self.s3_key(key), Body=data, IfMatch=token)
+        except PreconditionFailed as e:
+            if _was_retried(e) and (etag := self._etag_if_holds(key, data)):
+                return etag
+            # Stores differ on whether If-Match on a missing key is 404 or 412.
+            if not self.exists(key):
+                raise NotFound(f"remote {self.url}: {key} not found") from None
+            raise PreconditionFailed(
+                f"remote {self.url}: {key} was changed by someone else since it was read"
+            ) from None
+        return resp["ETag"]
+
+    def list(self, prefix: str) -> Iterator[str]:
+        strip = len(self._base)
+        kwargs: dict[str, Any] = {"Prefix": self.s3_key(prefix)}
+        while True:
+            resp = self._call("list_objects_v2", prefix or "/", **kwargs)
+            for obj in resp.get("Contents", ()):
+                yield obj["Key"][strip:]
+            if not resp.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = resp["NextContinuationToken"]
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", key, Key=self.s3_key(key))
+
+    # -- objects -----------------------------------------------------------
+
+    def has_objects(self, digests: Iterable[str]) -> set[str]:
+        # HEAD costs one request per digest whatever the remote holds; a LIST
+        # page costs one request per 1000 remote keys whatever was asked. A
+        # push asks about many digests of which few or all may be present:
+        # walk the sorted digests with LIST pages starting at the next
+        # unanswered one (keys sort like digests), which settles a whole
+        # run of them per request when the remote is small or dense, and
+        # switch to parallel HEADs for the rest as soon as a page settles
+        # fewer than _HEAD_BATCH, i.e. when the remote is much larger than
+        # the question and LIST would read mostly keys nobody asked about.
+        wanted = sorted(set(digests))
+        if len(wanted) <= _HEAD_BATCH:
+            return self._head_objects(wanted)
+        slices = max(1, min(self.concurrency, len(wanted) // 1000))
+        step = -(-len(wanted) // slices)
+        found: set[str] = set()
+        for have, rest in self._map(self._list_merge, [wanted[i : i + step] for i in range(0, len(wanted), step)]):
+            found |= have
+            found |= self._head_objects(rest)
+        return found
+
+    def put_object(self, digest: str, path: str, progress: Progress | None = None) -> bool:
+        key = object_key(digest)
+        with open_source(path) as src:
+            size = os.fstat(src.fileno()).st_size
+            if size >= self.multipart_threshold:
+                if self.exists(key):
+                    return False
+                return self._put_multipart(digest, path, src.fileno(), size, progress)
+            data = read_all(src.fileno(), size)
+        _check_digest(hash_bytes(data), digest, path)
+        try:
+            self._conditional_put(f"object {digest}", Key=self.s3_key(key), Body=data, IfNoneMatch="*")
+        except PreconditionFailed:
+            return False
+        if progress:
+            progress(len(data))
+        return True
+
+    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+        what = f"object {digest}"
+        full = self.s3_key(object_key(digest))
+        try:
+            tmp = new_temp(os.path.dirname(os.path.abspath(dest)))
+        except OSError as e:
+            raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
+        try:
+            first, size = self._retry_reads(what, lambda: self._get_first_part(full, what))
+            if progress:
+                progress(len(first))
+            if size <= len(first):
+                write_all(tmp.fileno(), first)
+                actual = hash_bytes(first)
+            else:
+                pwrite_all(tmp.fileno(), first, 0)
+                del first
+                ranges = [
+                    (start, min(start + self.part_size, size))
+                    for start in range(self.part_size, size, self.part_size)
+                ]
+                self._map(
+                    lambda r: self._retry_reads(
+                        what, lambda: self._get_range(full, what, tmp.fileno(), *r, progress)
+                    ),
+                    ranges,
+                )
+                actual = hash_file(tmp.name)
+            if actual != digest:
+                raise IntegrityError(
+                    f"remote {self.url}: object {short(digest)} is corrupt "
+                    f"(its bytes hash to {short(actual)}); run fsck on the remote"
+                )
+        except OSError as e:
+            discard_temp(tmp)
+            raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+        except BaseException:
+            discard_temp(tmp)
+            raise
+        try:
+            commit_temp(tmp, dest)
+        except OSError as e:
+            raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+    # -- multipart upload --------------------------------------------------
+
+    def _put_multipart(
+        self, digest: str, path: str, fd: int, size: int, progress: Progress | None
+    ) -> bool:
+        what = f"object {digest}"
+        full = self.s3_key(object_key(digest))
+        part_size = max(self.part_size, -(-size // MAX_PARTS))
+        checksum = self.client.meta.config.request_checksum_calculation == "when_supported"
+        extra = {"ChecksumAlgorithm": "CRC32"} if checksum else {}
+        upload_id = self._call("create_multipart_upload", what, Key=full, **extra)["UploadId"]
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        futures: list[Future[dict[str, Any]]] = []
+        failed = threading.Event()
+        try:
+            number = 1
+            while not failed.is_set():
+                self._buffers.acquire()
+                try:
+                    chunk = read_upto(fd, part_size)
+                except BaseException:
+                    self._buffers.release()
+                    raise
+                if not chunk:
+                    self._buffers.release()
+                    break
+                # The hash covers the very buffer handed to the upload.
+                hasher.update(chunk)
+                fut = self._pool.submit(self._upload_part, full, what, upload_id, number, chunk, progress)
+                fut.add_done_callback(lambda fu: _flag_failure(fu, failed))
+                futures.append(fut)
+                number += 1
+                del chunk
+            parts = [fut.result() for fut in futures]
+            _check_digest(hasher.hexdigest(), digest, path)
+            try:
+                self._conditional_put(
+                    what,
+                    op="complete_multipart_upload",
+                    Key=full,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                    IfNoneMatch="*",
+                )
+            except PreconditionFailed:
+                self._abort(full, upload_id)
+                return False
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            wait(futures)
+            self._abort(full, upload_id)
+            raise
+        return True
+
+    def _upload_part(
+        self, full: str, what: str, upload_id: str, number: int, chunk: bytes, progress: Progress | None
+    ) -> dict[str, Any]:
+        try:
+            resp = self._call(
+                "upload_part", what, Key=full, UploadId=upload_id, PartNumber=number, Body=chunk
+            )
+        finally:
+            self._buffers.release()
+        if progress:
+            progress(len(chunk))
+        part = {"PartNumber": number, "ETag": resp["ETag"]}
+        if "ChecksumCRC32" in resp:
+            part["ChecksumCRC32"] = resp["ChecksumCRC32"]
+        return part
+
+    def _abort(self, full: str, upload_id: str) -> None:
+        # Best effort: an upload left behind is invisible to readers and
+        # is reaped by the bucket's lifecycle rule for incomplete uploads.
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with contextlib.suppress(BotoCoreError, ClientError):
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+
+    # -- downloads ---------------------------------------------------------
+
+    def _get_first_part(self, full: str, what: str) -> tuple[bytes, int]:
+        """The first ``part_size`` bytes of an object and its total size.
+
+        One request answers small objects whole (the common case) and tells
+        the size of large ones, whose remaining ranges are then fetched in
+        parallel.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            resp = self.client.get_object(
+                Bucket=self.bucket, Key=full, Range=f"bytes=0-{self.part_size - 1}"
+            )
+        except ClientError as e:
+            # An empty object has no byte 0 to start a range at.
+            if _code(e) != "InvalidRange":
+                raise self._translate(e, what) from e
+            resp = self._call("get_object", what, Key=full)
+        except BotoCoreError as e:
+            raise self._translate(e, what) from e
+        data = resp["Body"].read()
+        content_range = resp.get("ContentRange")
+        size = int(content_range.rpartition("/")[2]) if content_range else len(data)
+        return data, size
+
+    def _get_range(
+        self, full: str, what: str, fd: int, start: int, end: int, progress: Progress | None
+    ) -> None:
+        resp = self._call("get_object", what, Key=full, Range=f"bytes={start}-{end - 1}")
+        offset = start
+        for chunk in resp["Body"].iter_chunks(1 << 20):
+            pwrite_all(fd, chunk, offset)
+            offset += len(chunk)
+            if progress:
+                progress(len(chunk))
+        if offset != end:
+            raise RemoteError(
+                f"remote {self.url}: {what}: got {offset - start} bytes of range {start}-{end - 1}"
+            )
+
+    # -- requests ----------------------------------------------------------
+
+    def s3_key(self, key: str) -> str:
+        """The full S3 key that holds ``key``."""
+        return self._base + key
+
+    def _call(self, op: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        """One S3 request (retried by botocore); failures become AmaErrors."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, op)(Bucket=self.bucket, **kwargs)
+        except (ClientError, BotoCoreError) as e:
+            raise self._translate(e, what) from e
+
+    def _conditional_put(self, what: str, op: str = "put_object", **kwargs: Any) -> dict[str, Any]:
+        # S3 answers 409 ConditionalRequestConflict while another conditional
+        # write to the same key is in flight, and asks the client to retry;
+        # botocore does not, so we do.
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._call(op, what, **kwargs)
+            except PreconditionFailed:
+                raise
+            except Conflict:
+                if attempt == self.max_attempts:
+                    raise
+                _sleep_backoff(attempt)
+        raise AssertionError("unreachable")
+
+    def _retry_reads(self, what: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` again when a response body breaks off mid-read.
+
+        botocore retries requests, not the reading of a streamed body.
+        """
+        from botocore.exceptions import (
+            IncompleteReadError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+        )
+
+        for n in range(1, self.max_attempts + 1):
+            try:
+                return attempt()
+            except (ResponseStreamingError, ReadTimeoutError, IncompleteReadError) as e:
+                if n == self.max_attempts:
+                    raise self._translate(e, what) from e
+                _sleep_backoff(n)
+        raise AssertionError("unreachable")
+
+    def _etag_if_holds(self, key: str, data: bytes) -> str | None:
+        """The key's ETag if it holds exactly ``data``, else None.
+
+        A conditional write whose response was lost is retried by botocore
+        and then fails its own condition; if the key holds our bytes, the
+        first attempt did land.
+        """
+        try:
+            current, etag = self.get_versioned(key)
+        except NotFound:
+            return None
+        return etag if current == data else None
+
+    def _head_objects(self, digests: list[str]) -> set[str]:
+        keys = [object_key(d) for d in digests]
+        present = self._map(self.exists, keys)
+        return {d for d, yes in zip(digests, present, strict=True) if yes}
+
+    def _list_merge(self, wanted: list[str]) -> tuple[set[str], list[str]]:
+        """Settle a sorted run of digests with LIST pages; return (present, unsettled)."""
+        found: set[str] = set()
+        i = 0
+        strip = len(self._base)
+        while i < len(wanted):
+            first = self.s3_key(object_key(wanted[i]))
+            # StartAfter is exclusive; a strict prefix of the key sorts
+            # just before it.
+            resp = self._call(
+                "list_objects_v2",
+                "objects/",
+                Prefix=self.s3_key("objects/"),
+                StartAfter=first[:-1],
+            )
+            page = [obj["Key"][strip:] for obj in resp.get("Contents", ())]
+            truncated = resp.get("IsTruncated", False)
+            if truncated and not page:
+                break
+            last = page[-1] if truncated else None
+            keys = set(page)
+            start = i
+            while i < len(wanted):
+                key = object_key(wanted[i])
+                if last is not None and key > last:
+                    break
+                if key in keys:
+                    found.add(wanted[i])
+                i += 1
+            if i - start < _HEAD_BATCH:
+                break
+        return found, wanted[i:]
+
+    def _map(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
+        """``fn`` over ``items`` on the shared pool; the first failure cancels the rest."""
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        futures = [self._pool.submit(fn, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in futures:
+            if fut.done() and fut.exception() is not None:
+                for other in futures:
+                    other.cancel()
+                wait(futures)
+                raise fut.exception()  # type: ignore[misc]
+        return [fut.result() for fut in futures]
+
+    def _translate(self, e: Exception, what: str) -> AmaError:
+        """The one line a user sees for a botocore failure."""
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionError,
+            CredentialRetrievalError,
+            HTTPClientError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+
+        where = f"remote {self.url}"
+        if isinstance(e, ClientError):
+            code = _code(e)
+            meta = e.response.get("ResponseMetadata", {})
+            status = meta.get("HTTPStatusCode")
+            attempts = meta.get("RetryAttempts", 0) + 1
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return NotFound(f"{where}: {what} not found")
+            if code == "NoSuchBucket":
+                return RemoteError(
+                    f"{where}: bucket {self.bucket} does not exist at {self.endpoint_url}"
+                )
+            if code == "NoSuchUpload":
+                return RemoteError(f"{where}: upload of {what} was aborted by the server; push again")
+            if status == 412 or code == "PreconditionFailed":
+                return PreconditionFailed(f"{where}: {what}: a write condition did not hold")
+            if status == 409 and code == "ConditionalRequestConflict":
+                return Conflict(f"{where}: {what} is being written by another client; try again")
+            if code in _ACCESS_CODES or status == 403:
+                return RemoteError(
+                    f"{where}: access denied to {what} ({code}); check the credentials and bucket policy"
+                )
+            message = " ".join(str(e.response.get("Error", {}).get("Message", "")).split())
+            tries = f" after {attempts} attempts" if attempts > 1 else ""
+            return RemoteError(
+                f"{where}: {what} failed{tries}: {code or 'error'} (HTTP {status})"
+                + (f": {message}" if message else "")
+            )
+        if isinstance(e, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
+            return RemoteError(
+                f"{where}: no usable AWS credentials ({_one_line(e)}); "
+                "set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            )
+        if isinstance(e, ConnectionError | HTTPClientError):
+            return RemoteError(
+                f"{where}: cannot reach endpoint {self.endpoint_url} ({self._reason(e)}) "
+                f"after {self.max_attempts} attempts"
+            )
+        return RemoteError(f"{where}: {what} failed: {_one_line(e)}")
+
+    def _reason(self, e: Exception) -> str:
+        from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError, SSLError
+
+        # The cause (refused, DNS, reset) is in the wrapped urllib3 error.
+        text = f"{e} {getattr(e, 'kwargs', {}).get('error', '')}".lower()
+        if isinstance(e, ConnectTimeoutError):
+            return f"no connection within {self.connect_timeout:g}s"
+        if isinstance(e, ReadTimeoutError):
+            return f"no answer within {self.read_timeout:g}s"
+        if isinstance(e, SSLError):
+            return "TLS handshake failed"
+        if "connection refused" in text:
+            return "connection refused"
+        if "name or service not known" in text or "name resolution" in text or "nodename" in text:
+            return "unknown host"
+        if "reset by peer" in text or "connection closed" in text or "connectionclosed" in text:
+            return "connection dropped"
+        return _one_line(e)
+
+
+_loader_lock = threading.Lock()
+_loader: Any = None
+
+
+def _shared_loader() -> Any:
+    """One botocore data loader per process.
+
+    Every session loads and parses the S3 service model (~0.2 s) unless
+    its loader already holds it; sharing one makes every remote after the
+    first cheap to open. Sessions stay separate (they are not thread-safe
+    and carry the profile).
+    """
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            import botocore.loaders
+
+            _loader = botocore.loaders.create_loader()
+        return _loader
+
+
+def _code(e: Any) -> str:
+    return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _was_retried(e: BaseException) -> bool:
+    cause = e.__cause__
+    response = getattr(cause, "response", None) or {}
+    return response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
+def _check_digest(actual: str, digest: str, path: str) -> None:
+    if actual != digest:
+        raise IntegrityError(
+            f"{path}: content changed since it was added "
+            f"(hashes to {short(actual)}, expected {short(digest)}); add it again"
+        )
+
+
+def _flag_failure(fut: Future[Any], failed: threading.Event) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        failed.set()
+
+
+def _sleep_backoff(attempt: int) -> None:
+    # The same shape as botocore's standard mode for non-throttling errors.
+    time.sleep(random.random() * min(0.05 * 2**attempt, 5.0))
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _env_number(name: str, kind: Callable[[str], T], default: T) -> T:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value <= 0:  # type: ignore[operator]
+        raise UsageError(f"{name}={raw!r} is not a positive number")
+    return value

@@ -1,0 +1,175 @@
+"""Moving many objects to and from a remote, in parallel, for any backend.
+
+Real data sets are mostly thousands of small files, so the per-object cost
+is kept to what the backend's ``put_object``/``get_object`` does itself: one
+existence query for the whole push, then one task per missing object on a
+bounded thread pool. Threads suit both backends: the work is system calls
+and network waits, and BLAKE3 releases the GIL while it hashes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ama.errors import BadPath, IntegrityError, UsageError
+from ama.remote.base import Progress, Remote
+
+__all__ = ["PushResult", "fetch_objects", "push_objects"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class PushResult:
+    """What a push did, digest by digest."""
+
+    # Digests this push published.
+    uploaded: list[str] = field(default_factory=list)
+    # Digests the remote already had (nothing sent).
+    skipped: list[str] = field(default_factory=list)
+    # (digest, path) of every file whose bytes no longer hash to the digest it
+    # was added under, or that can no longer be read: nothing was published
+    # from it. A digest is also in ``uploaded`` if another path with the same
+    # content was sent instead.
+    bad: list[tuple[str, str]] = field(default_factory=list)
+    # Bytes of the published objects.
+    bytes_sent: int = 0
+
+
+def push_objects(
+    remote: Remote,
+    items: list[tuple[str, str, int]],
+    jobs: int = 8,
+    progress: Progress | None = None,
+) -> PushResult:
+    """Upload every ``(digest, path, size)`` the remote lacks, verified.
+
+    A file that changed since it was added does not stop the push: it is
+    listed in ``PushResult.bad`` and the others still go. Any other failure
+    (the remote is unreachable, refuses, ...) cancels what has not started
+    and is raised.
+
+    ``progress`` is called, from one thread at a time, with byte counts that
+    add up to the sum of the items' sizes once the push is done, including
+    items that were skipped or refused, so it can drive a progress bar.
+    """
+    _check_jobs(jobs)
+    report = _serialized(progress)
+    sources: dict[str, list[tuple[str, int]]] = {}
+    for digest, path, size in items:
+        sources.setdefault(digest, []).append((path, size))
+
+    result = PushResult()
+    present = remote.has_objects(sources)
+    missing = []
+    for digest, paths in sources.items():
+        if digest in present:
+            result.skipped.append(digest)
+            if report:
+                report(sum(size for _, size in paths))
+        else:
+            missing.append(digest)
+
+    def push_one(digest: str) -> tuple[bool | None, int, list[tuple[str, str]]]:
+        """(created, size) from the first source that verifies; None if none did."""
+        meter = _Meter(report, sum(size for _, size in sources[digest]))
+        refused = []
+        try:
+            for path, size in sources[digest]:
+                try:
+                    created = remote.put_object(digest, path, meter)
+                except (IntegrityError, BadPath):
+                    refused.append((digest, path))
+                    continue
+                return created, size, refused
+            return None, 0, refused
+        finally:
+            meter.finish()
+
+    for digest, (created, size, refused) in zip(missing, _run(push_one, missing, jobs), strict=True):
+        result.bad.extend(refused)
+        if created:
+            result.uploaded.append(digest)
+            result.bytes_sent += size
+        elif created is False:
+            result.skipped.append(digest)
+    return result
+
+
+def fetch_objects(
+    remote: Remote,
+    items: list[tuple[str, str]],
+    jobs: int = 8,
+    progress: Progress | None = None,
+) -> None:
+    """Download every ``(digest, dest_path)``, verified.
+
+    The first failure cancels what has not started and is raised; files
+    already fetched stay (each is complete and verified).
+    """
+    _check_jobs(jobs)
+    report = _serialized(progress)
+    _run(lambda item: remote.get_object(item[0], item[1], report), items, jobs)
+
+
+def _run(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
+    """``fn`` over ``items`` on ``jobs`` threads, results in order.
+
+    The first exception cancels every task not yet started, waits for the
+    running ones (so no thread outlives the call) and is raised.
+    """
+    if not items:
+        return []
+    if jobs == 1 or len(items) == 1:
+        return [fn(item) for item in items]
+    pool = ThreadPoolExecutor(min(jobs, len(items)), thread_name_prefix="ama-transfer")
+    futures: list[Future[R]] = []
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in futures:
+            if fut.done() and not fut.cancelled() and fut.exception() is not None:
+                raise fut.exception()  # type: ignore[misc]
+        return [fut.result() for fut in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_jobs(jobs: int) -> None:
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+
+
+def _serialized(progress: Progress | None) -> Progress | None:
+    """``progress`` behind a lock, so callers need not write thread-safe callbacks."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def report(n: int) -> None:
+        with lock:
+            progress(n)
+
+    return report
+
+
+class _Meter:
+    """Passes one object's byte counts on, and tops them up to its size at the end."""
+
+    def __init__(self, report: Progress | None, budget: int):
+        self.report = report
+        self.left = budget
+
+    def __call__(self, n: int) -> None:
+        n = min(n, self.left)
+        if n and self.report:
+            self.left -= n
+            self.report(n)
+
+    def finish(self) -> None:
+        self(self.left)
