@@ -91,6 +91,7 @@ def materialize(
     files: dict[str, tuple[str, int, str]],
     head: Head,
     force: bool = False,
+    tree: str | None = None,
 ) -> tuple[int, int]:
     """Make the work tree hold exactly ``files`` (path -> (digest, size, mode)).
 
@@ -125,7 +126,7 @@ def materialize(
                 except FileNotFoundError:
                     pass
                 _prune_empty_dirs(repo, os.path.dirname(path))
-        Index(new_entries).write(lock)
+        Index(new_entries, tree=tree).write(lock)
     write_head(repo, head)
     if head.asset and head.version and head.commit:
         write_pointer(repo, head.asset, head.version, head.commit)

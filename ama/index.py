@@ -18,8 +18,8 @@ from .errors import Corrupt
 from .fsutil import LockFile
 
 MAGIC = b"AMAINDEX"
-VERSION = 1
-HEADER = struct.Struct("<8sII")  # magic, version, entry count
+VERSION = 2
+HEADER = struct.Struct("<8sII32s")  # magic, version, entry count, cached root tree id
 RECORD = struct.Struct("<32sQqqQQII")  # digest, size, mtime, ctime, ino, dev, nlink, mode
 TRAILER_SIZE = 32
 
@@ -51,11 +51,19 @@ def entry_id(entry: Entry) -> str:
 
 
 class Index:
-    def __init__(self, entries: dict[str, Entry] | None = None, mtime_ns: int = 0):
+    def __init__(self, entries: dict[str, Entry] | None = None, mtime_ns: int = 0, tree: str | None = None):
         self.entries: dict[str, Entry] = entries if entries is not None else {}
+        # The root tree id these entries make, when known (git's cache-tree,
+        # for the root only): status compares it with HEAD's tree instead of
+        # walking the committed trees. Every content change must go through
+        # ``record``/``remove``, which drop it.
+        self.tree = tree
         # When the index file was last written: entries whose timestamps are
         # not older than this are "racily clean" and must be hashed.
         self.mtime_ns = mtime_ns
+        # Paths whose entry was taken from a fresh hash of the file in this
+        # process (staged or refreshed): their snapshot is trusted on write.
+        self.verified: set[str] = set()
 
     @classmethod
     def load(cls, path: str) -> Index:
@@ -65,7 +73,8 @@ class Index:
                 mtime_ns = os.fstat(f.fileno()).st_mtime_ns
         except FileNotFoundError:
             return cls()
-        return cls(parse(data, path), mtime_ns)
+        entries, tree = parse(data, path)
+        return cls(entries, mtime_ns, tree)
 
     def serialize(self) -> bytes:
         paths = sorted(self.entries)
@@ -73,13 +82,64 @@ class Index:
         pack = RECORD.pack
         body = b"".join([pack(*entries[p]) for p in paths])
         names = "\0".join(paths).encode() + (b"\0" if paths else b"")
-        data = HEADER.pack(MAGIC, VERSION, len(paths)) + body + names
+        tree = bytes.fromhex(self.tree) if self.tree else bytes(32)
+        data = HEADER.pack(MAGIC, VERSION, len(paths), tree) + body + names
         return data + blake3(data).digest()
+
+    def record(self, path: str, entry: Entry) -> None:
+        """Set ``path``'s entry from a snapshot just taken with its hash."""
+        old = self.entries.get(path)
+        if old is None or old[F_DIGEST] != entry[F_DIGEST] or old[F_SIZE] != entry[F_SIZE] or (
+            (old[F_MODE] ^ entry[F_MODE]) & 0o100
+        ):
+            self.tree = None
+        self.entries[path] = entry
+        self.verified.add(path)
+
+    def remove(self, path: str) -> bool:
+        if self.entries.pop(path, None) is None:
+            return False
+        self.tree = None
+        return True
+
+    def same_content(self, other: Index) -> bool:
+        """Whether both name the same files with the same contents and modes."""
+        if self.entries.keys() != other.entries.keys():
+            return False
+        theirs = other.entries
+        return all(
+            e[F_DIGEST] == theirs[p][F_DIGEST] and (e[F_MODE] ^ theirs[p][F_MODE]) & 0o100 == 0
+            for p, e in self.entries.items()
+        )
 
     def write(self, lock: LockFile) -> None:
         """Write through the held ``lock`` and move it over the index."""
+        self.smudge_racy()
         lock.write(self.serialize())
         lock.commit()
+
+    def smudge_racy(self) -> None:
+        """Keep racily clean entries from becoming trusted by this write.
+
+        An entry racy relative to the index as it was read would look older
+        than the index written now, and a same-size edit made within its
+        timestamp tick would never be seen. As git does (racy-git.txt), such
+        entries not re-verified in this process are smudged: their ctime is
+        zeroed, so the next stat-check hashes them. An index built in memory
+        (``mtime_ns`` 0) was not read from a file and has none.
+        """
+        if not self.mtime_ns:
+            return
+        since = self.mtime_ns
+        entries = self.entries
+        racy = [
+            p
+            for p, e in entries.items()
+            if (e[F_MTIME] >= since or e[F_CTIME] >= since) and e[F_CTIME] and p not in self.verified
+        ]
+        for p in racy:
+            e = entries[p]
+            entries[p] = e[:F_CTIME] + (0,) + e[F_CTIME + 1 :]
 
     def is_racy(self, entry: Entry) -> bool:
         return entry[F_MTIME] >= self.mtime_ns or entry[F_CTIME] >= self.mtime_ns
@@ -97,10 +157,10 @@ class Index:
         return sorted(set(result))
 
 
-def parse(data: bytes, path: str = ".ama/index") -> dict[str, Entry]:
+def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, Entry], str | None]:
     if len(data) < HEADER.size + TRAILER_SIZE:
         raise Corrupt(f"{path} is truncated; {RECOVER_HINT}")
-    magic, version, count = HEADER.unpack_from(data)
+    magic, version, count, tree = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise Corrupt(f"{path} is not an ama index (bad signature); {RECOVER_HINT}")
     if version != VERSION:
@@ -120,4 +180,4 @@ def parse(data: bytes, path: str = ".ama/index") -> dict[str, Entry]:
     if len(paths) != count:
         raise Corrupt(f"{path} is corrupt (entry count mismatch); {RECOVER_HINT}")
     records = RECORD.iter_unpack(memoryview(body)[start:end])
-    return dict(zip(paths, records, strict=True))
+    return dict(zip(paths, records, strict=True)), (tree.hex() if any(tree) else None)

@@ -171,7 +171,7 @@ def stage(
     def record(item: tuple[str, Entry, str]) -> None:
         rel, entry, mode = item
         old = index.entries.get(rel)
-        index.entries[rel] = entry
+        index.record(rel, entry)
         result.touched += 1
         if old is not None and old[F_DIGEST] == entry[F_DIGEST]:
             result.unchanged.append(rel)
@@ -208,8 +208,4 @@ def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> None:
 
 
 def unstage(index: Index, rels: Iterable[str]) -> list[str]:
-    removed = []
-    for rel in rels:
-        if index.entries.pop(rel, None) is not None:
-            removed.append(rel)
-    return removed
+    return [rel for rel in rels if index.remove(rel)]

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from . import failpoint, ident
 from .assets import COMMITTED, Assets
 from .errors import LockHeld, NotFound
-from .fsutil import atomic_write
+from .fsutil import LockFile, atomic_write
 from .index import Index
 from .objects import Commit, write_index_tree
 from .pointer import write_pointer
@@ -75,6 +75,7 @@ class Pending:
 
     def save(self, repo: Repo) -> None:
         record = asdict(self)
+        record["class"] = record.pop("cls")
         record["asset"] = self.asset
         atomic_write(repo.pending_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
 
@@ -92,6 +93,8 @@ class Pending:
                 ".ama/PENDING is unreadable; move it aside (mv .ama/PENDING .ama/PENDING.bad) and commit again"
             ) from None
         record.pop("asset", None)
+        if "class" in record:
+            record["cls"] = record.pop("class")
         return cls(**record)
 
     @staticmethod
@@ -179,9 +182,27 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     failpoint.hit("after-ref")
     write_head(repo, Head(pending.cls, pending.seq, pending.version, commit_id))
     write_pointer(repo, pending.asset, pending.version, commit_id)
+    cache_tree(repo, index, pending.tree)
     clear_inputs(repo)
     Pending.remove(repo)
     return commit_id
+
+
+def cache_tree(repo: Repo, committed: Index, tree: str) -> None:
+    """Record in the index that its entries make ``tree``, if they still are
+    the ones just committed and the index lock is free (never waits)."""
+    lock = LockFile(repo.index_path, timeout=0)
+    try:
+        lock.acquire()
+    except LockHeld:
+        return
+    try:
+        index = repo.load_index()
+        if index.tree != tree and index.same_content(committed):
+            index.tree = tree
+            index.write(lock)
+    finally:
+        lock.release()
 
 
 def abandon(repo: Repo, remote: Remote, pending: Pending) -> bool:

@@ -19,6 +19,10 @@ def head_files(repo: Repo, commit_id: str | None) -> dict[str, str]:
 
 def staged_changes(repo: Repo, index: Index, commit_id: str | None) -> list[tuple[str, str]]:
     """(code, path) for every staged difference from ``commit_id``: A, M or D."""
+    if commit_id and index.tree:
+        commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
+        if commit.tree == index.tree:
+            return []
     committed = head_files(repo, commit_id)
     changes = []
     for path, entry in index.entries.items():

@@ -82,7 +82,7 @@ def _cacheinfo(repo: Repo, index, spec: str) -> None:
     size = os.stat(repo.store.path(digest)).st_size
     rel = repo.relpath(os.path.join(repo.root, path))
     fake = os.stat_result((statmod.S_IFREG | (st_mode & 0o777), 0, 0, 0, 0, 0, size, 0, 0, 0))
-    index.entries[rel] = make_entry(digest, fake)
+    index.record(rel, make_entry(digest, fake))
 
 
 def _refresh(repo: Repo, rels: list[str]) -> int:

@@ -19,5 +19,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
-    ui.out(write_index_tree(repo.store, repo.load_index().entries))
+    index = repo.load_index()
+    if index.tree and repo.store.has(index.tree):
+        ui.out(index.tree)
+    else:
+        ui.out(write_index_tree(repo.store, index.entries))
     return 0

@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
 def checkout_version(repo: Repo, remote, target, force: bool, jobs: int) -> tuple[int, int]:
     """Fetch what is missing and materialise ``target`` (a Resolved)."""
-    _commit, files = fetch_version(repo, remote, target.commit, jobs)
+    commit, files = fetch_version(repo, remote, target.commit, jobs)
     ref = f"assets/{target.cls}/{target.seq}"
     if read_ref(repo, ref) is None:
         update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")
     wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
-    return materialize(repo, wanted, Head(target.cls, target.seq, target.version, target.commit), force)
+    head = Head(target.cls, target.seq, target.version, target.commit)
+    return materialize(repo, wanted, head, force, tree=commit.tree)

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     untracked: list[str] = []
     if args.untracked_files != "no":
         untracked = report.untracked
-        if args.untracked_files == "normal":
+        if args.untracked_files == "normal" and untracked:
             untracked = collapse_untracked(untracked, tracked_dirs(index.entries))
     pending = read_pending(repo)
     if args.porcelain or args.z:
