@@ -45,17 +45,29 @@ DOCS = {
     "update-index": ["index-format.md", "plumbing.md"],
     "write-tree": ["object-format.md", "plumbing.md"],
     "fsck": ["object-format.md"],
+    "commit-tree": ["object-format.md", "plumbing.md"],
     "add": ["bad-input.md", "object-format.md"],
 }
 
 ENVIRONMENT = [
     ("AMA_WORK_TREE", "The work tree to use instead of searching upwards from the current directory."),
     ("AMA_LOCK_TIMEOUT", "Seconds to wait for a held lock file before giving up (default 2)."),
+    (
+        "AMA_HOME",
+        "Where the per-user embedded store lives: ama init's default remote is $AMA_HOME/store "
+        "(default: $XDG_DATA_HOME/ama, else ~/.local/share/ama).",
+    ),
     ("AMA_AUTHOR_NAME, AMA_AUTHOR_EMAIL", "The author recorded in commits and ref logs."),
     (
         "AMA_AUTHOR_DATE",
         "The time recorded in commits: '<seconds> <+hhmm>', '@<seconds>' or ISO 8601. "
         "Fixing the author and date makes commit ids reproducible.",
+    ),
+    (
+        "AMA_S3_MAX_ATTEMPTS, AMA_S3_CONNECT_TIMEOUT, AMA_S3_READ_TIMEOUT, AMA_S3_CONCURRENCY",
+        "S3 remotes: attempts per request (default 6), connect and read timeouts in seconds "
+        "(5 and 60), parallel transfers (8). Endpoint, region and credentials come from boto3's "
+        "usual chain (AWS_PROFILE, AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, ...).",
     ),
     ("AMA_DEBUG", "Set to 1 to get a Python traceback instead of the one-line error."),
     ("AMA_NO_PROGRESS", "Set to 1 to never draw progress bars."),
