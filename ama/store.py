@@ -224,7 +224,7 @@ class Store:
             if len(head) != 2:
                 continue
             for rest in sorted(os.listdir(os.path.join(self.root, head))):
-                if not rest.startswith(".tmp-"):
+                if not rest.startswith("."):
                     yield head + rest
 
     def shares_inode(self, digest: str, st: os.stat_result) -> bool:
@@ -277,7 +277,7 @@ def resolve_prefix(store: Store, name: str) -> str:
         rests = os.listdir(os.path.join(store.root, name[:2]))
     except FileNotFoundError:
         rests = []
-    matches = [name[:2] + r for r in rests if (name[:2] + r).startswith(name) and not r.startswith(".tmp-")]
+    matches = [name[:2] + r for r in rests if (name[:2] + r).startswith(name) and not r.startswith(".")]
     if not matches:
         raise NotFound(f"no object matches '{name}'")
     if len(matches) > 1:
