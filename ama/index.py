@@ -24,6 +24,8 @@ RECORD = struct.Struct("<32sQqqQQII")  # digest, size, mtime, ctime, ino, dev, n
 TRAILER_SIZE = 32
 
 F_DIGEST, F_SIZE, F_MTIME, F_CTIME, F_INO, F_DEV, F_NLINK, F_MODE = range(8)
+# entry[1:6] is (size, mtime_ns, ctime_ns, ino, dev): statcheck compares it with
+# the same tuple built from lstat in one step, so keep these fields together.
 
 Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, nlink, mode)
 

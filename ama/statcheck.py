@@ -2,8 +2,8 @@
 
 The rules (DESIGN.md, "Detecting change without re-hashing"):
 
-- missing path: renamed if its inode is found under an untracked path of the
-  work tree, else deleted;
+- missing path: renamed if its inode, with the same size and mtime, is found
+  under an untracked path of the work tree, else deleted;
 - same inode, size changed: modified, no hashing; if the store's object is
   that same inode (hardlink cache), the object is damaged too;
 - inode changed (atomic save, copy over): hash; equal means clean and the
@@ -100,34 +100,57 @@ class _Walk:
             self.clean.append(rel)
 
     def walk(self, top: str) -> None:
-        """Walk the directory ``top`` (work-tree relative, '' for the root)."""
+        """Walk the directory ``top`` (work-tree relative, '' for the root).
+
+        This loop is the cost of ``status`` on a clean tree, so the common
+        case (snapshot equal, not racy) is decided inline by comparing one
+        tuple; everything else goes to ``check_file``.
+        """
         entries = self.entries
+        get = entries.get
         ignorer = self.ignorer
         check_ignores = ignorer.active
+        racy_from = self.index_mtime
+        seen = self.seen.add
+        clean = self.clean.append if self.collect_clean else None
+        check_file = self.check_file
+        untracked = self.untracked
+        root = self.repo.root
         stack = [top]
         while stack:
             rel_dir = stack.pop()
             prefix = rel_dir + "/" if rel_dir else ""
             try:
-                it = os.scandir(os.path.join(self.repo.root, rel_dir) if rel_dir else self.repo.root)
+                it = os.scandir(os.path.join(root, rel_dir) if rel_dir else root)
             except (FileNotFoundError, NotADirectoryError, PermissionError):
                 continue
             with it:
                 for de in it:
-                    name = de.name
-                    rel = prefix + name
-                    if de.is_dir(follow_symlinks=False):
+                    rel = prefix + de.name
+                    e = get(rel)
+                    if e is not None:
+                        st = de.stat(follow_symlinks=False)
+                        if (
+                            (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
+                            and e[2] < racy_from
+                            and e[3] < racy_from
+                        ):
+                            seen(rel)
+                            if clean:
+                                clean(rel)
+                        else:
+                            check_file(rel, st)
+                    elif de.is_dir(follow_symlinks=False):
+                        name = de.name
                         if name == ".git" or (not prefix and name == AMA_DIR):
                             continue
                         if check_ignores and rel not in self.tracked_dirs() and ignorer.is_ignored(rel, True):
                             continue
                         stack.append(rel)
-                    elif rel in entries:
-                        self.check_file(rel, de.stat(follow_symlinks=False))
                     elif de.is_file(follow_symlinks=False):
-                        if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and name in ROOT_FILES):
+                        if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and de.name in ROOT_FILES):
                             continue
-                        self.untracked[rel] = de.inode()
+                        untracked[rel] = de.inode()
 
     def check_path(self, rel: str) -> None:
         """Check one path the user named (a file or a directory)."""
@@ -214,7 +237,9 @@ def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], pa
                 st = os.lstat(repo.abspath(cand))
             except FileNotFoundError:
                 continue
-            if st.st_dev == e[F_DEV]:
+            # A rename keeps the file's size and mtime; an inode number
+            # freed by a deletion and reused for a new file does not.
+            if st.st_dev == e[F_DEV] and st.st_size == e[F_SIZE] and st.st_mtime_ns == e[F_MTIME]:
                 target = cand
                 break
         if target:
@@ -245,7 +270,7 @@ def apply_refresh(repo: Repo, report: Report) -> bool:
         for rel, entry in report.refreshed.items():
             old = index.entries.get(rel)
             if old is not None and old[0] == entry[0]:
-                index.entries[rel] = entry
+                index.record(rel, entry)
         index.write(lock)
         return True
     finally:
