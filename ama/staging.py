@@ -38,6 +38,7 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
     reported, as is an ignored file unless ``force``.
     """
     ignorer = ignorer or Ignorer(repo.root)
+    tracked = _Tracked(repo)
     result = Expanded()
     seen: set[str] = set()
     for user_path in user_paths:
@@ -50,12 +51,12 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
         except PermissionError:
             raise BadPath(f"{user_path}: permission denied") from None
         if statmod.S_ISDIR(st.st_mode):
-            _walk(repo, rel, ignorer, force, result, seen)
+            _walk(repo, rel, ignorer, force, result, seen, tracked)
         elif statmod.S_ISREG(st.st_mode):
-            if not force and rel not in seen and ignorer.is_ignored(rel):
+            if not force and rel not in seen:
                 m = ignorer.match(rel)
-                where = f" ({m.source}:{m.lineno}: {m.pattern})" if m else ""
-                raise BadPath(f"{user_path}: is ignored{where}; use --force to add it anyway")
+                if m is not None and not m.negated and rel not in tracked.files():
+                    raise BadPath(f"{user_path}: is ignored by {m}; use --force to add it anyway")
             if rel not in seen:
                 seen.add(rel)
                 result.files.append(rel)
@@ -66,7 +67,31 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
     return result
 
 
-def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded, seen: set[str]) -> None:
+class _Tracked:
+    """The staged paths, read only if an ignored path needs them: an
+    ignored file that is already tracked stays tracked (as in git)."""
+
+    def __init__(self, repo: Repo):
+        self.repo = repo
+        self._files: dict | None = None
+        self._dirs: set[str] | None = None
+
+    def files(self) -> dict:
+        if self._files is None:
+            self._files = self.repo.load_index().entries
+        return self._files
+
+    def dirs(self) -> set[str]:
+        if self._dirs is None:
+            from .worktree import tracked_dirs
+
+            self._dirs = tracked_dirs(self.files())
+        return self._dirs
+
+
+def _walk(
+    repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded, seen: set[str], tracked: _Tracked
+) -> None:
     check_ignores = ignorer.active and not force
     stack = [top]
     while stack:
@@ -82,7 +107,7 @@ def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded,
                 if de.is_dir(follow_symlinks=False):
                     if de.name in ALWAYS_SKIPPED and (de.name != AMA_DIR or not prefix):
                         continue
-                    if check_ignores and ignorer.is_ignored(rel, True):
+                    if check_ignores and ignorer.is_ignored(rel, True) and rel not in tracked.dirs():
                         result.ignored.append(rel + "/")
                         continue
                     stack.append(rel)
@@ -90,7 +115,7 @@ def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded,
                     if not prefix and de.name in ROOT_FILES:
                         continue
                     check_name(rel, rel)
-                    if check_ignores and ignorer.is_ignored(rel):
+                    if check_ignores and ignorer.is_ignored(rel) and rel not in tracked.files():
                         result.ignored.append(rel)
                         continue
                     if rel not in seen:
@@ -99,6 +124,9 @@ def _walk(repo: Repo, top: str, ignorer: Ignorer, force: bool, result: Expanded,
                 else:
                     kind = "symbolic link" if de.is_symlink() else "special file"
                     result.skipped.append((rel, f"is a {kind}; ama stores regular files only"))
+
+
+CHUNK = 128
 
 
 @dataclass
@@ -184,13 +212,21 @@ def stage(
         if progress:
             progress(1)
 
-    if len(todo) < 32 or jobs <= 1:
+    if len(todo) < 2 * CHUNK or jobs <= 1:
         for rel in todo:
             record(store_file(repo, rel))
     else:
+        # Chunks, not one task per file: a future per 2 KiB file costs more
+        # than hashing it. The system calls of one thread overlap the
+        # hashing and bookkeeping of another.
+        def store_chunk(chunk: list[str]) -> list[tuple[str, Entry, str]]:
+            return [store_file(repo, rel) for rel in chunk]
+
+        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for item in pool.map(lambda rel: store_file(repo, rel), todo):
-                record(item)
+            for items in pool.map(store_chunk, chunks):
+                for item in items:
+                    record(item)
     repo.store.sync()
     return result
 
