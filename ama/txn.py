@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import failpoint, ident
 from .assets import COMMITTED, Assets
-from .errors import LockHeld, NotFound
+from .errors import Conflict, LockHeld, NotFound
 from .fsutil import LockFile, atomic_write
 from .index import Index
 from .objects import Commit, write_index_tree
@@ -139,7 +139,15 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     failpoint.hit("after-seq")
     if pending.version is None:
         n = assets.find_own_version(pending.cls, pending.seq, pending.txid) if resuming else None
-        pending.version = n or assets.reserve_version(pending.cls, pending.seq, pending.parent, pending.txid, user)
+        if n is None:
+            try:
+                n = assets.reserve_version(pending.cls, pending.seq, pending.parent, pending.txid, user)
+            except Conflict:
+                # Nothing was reserved, so there is nothing to finish later:
+                # the user pulls and commits afresh.
+                Pending.remove(repo)
+                raise
+        pending.version = n
         pending.save(repo)
     failpoint.hit("after-reserve")
 
