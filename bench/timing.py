@@ -1,0 +1,217 @@
+"""Run one command many times and keep what it cost.
+
+Every timed run is a fresh child process: wall time from `perf_counter` around
+spawn-to-reap, CPU time and peak resident memory from `wait4`, so a number never
+mixes the harness's own work with the tool's.  Work that prepares a run (a fresh
+repository, a reset S3 bucket) happens in `before_each`, outside the timed region.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class CommandFailed(Exception):
+    """A command exited badly; `line` is what the report shows."""
+
+    def __init__(self, line: str):
+        super().__init__(line)
+        self.line = line
+
+
+class Skipped(Exception):
+    """The tool an operation needs is not installed here."""
+
+
+@dataclass
+class Command:
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str] | None = None
+    ok_codes: tuple[int, ...] = (0,)
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    maxrss_kib: int
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Op:
+    """One thing to time: a command, and the untimed work around it."""
+
+    key: str
+    tool: str
+    label: str
+    command: Callable[[], Command]
+    setup: Callable[[], None] | None = None
+    before_each: Callable[[], None] | None = None
+    check: Callable[[str], str | None] | None = None
+    verify: Callable[[], str | None] | None = None
+    repeat: int | None = None
+
+
+@dataclass
+class Result:
+    key: str
+    tool: str
+    label: str
+    samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    maxrss_kib: list[int] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.skipped is None and bool(self.samples)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def peak_rss_kib(self) -> int | None:
+        return max(self.maxrss_kib) if self.maxrss_kib else None
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "tool": self.tool,
+            "label": self.label,
+            "median_s": self.median,
+            "samples_s": self.samples,
+            "cpu_s": self.cpu,
+            "peak_rss_kib": self.peak_rss_kib,
+            "error": self.error,
+            "skipped": self.skipped,
+        }
+
+
+def first_line(text: str) -> str:
+    """The line that says what went wrong: the first mentioning an error, else the first."""
+    for line in text.splitlines():
+        if "error" in line.lower() and line.strip():
+            return line.strip()[:200]
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def spawn(cmd: Command, timeout: float) -> Run:
+    """Run `cmd` once in its own session; kill the whole group at `timeout`."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd.argv,
+            cwd=cmd.cwd,
+            env=cmd.env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    if timed_out.is_set():
+        raise CommandFailed(f"timeout after {timeout:.0f} s")
+    return Run(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        maxrss_kib=usage.ru_maxrss,
+        code=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def sh(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> str:
+    """Untimed helper step; raises CommandFailed with the first line of stderr."""
+    run = spawn(Command(argv, cwd, env), timeout)
+    if run.code != 0:
+        raise CommandFailed(describe_failure(argv, run))
+    return run.stdout
+
+
+def describe_failure(argv: list[str], run: Run) -> str:
+    why = first_line(run.stderr) or first_line(run.stdout) or f"exit status {run.code}"
+    command = f"{Path(argv[0]).name} {' '.join(argv[1:2])}"
+    return why if why.startswith(command) else f"{command}: {why}"
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists() or path.is_symlink():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callable[[str], str | None]) -> Result:
+    """Time `op`: setup once, then `warmup` + `repeat` runs, keeping the last `repeat`."""
+    result = Result(op.key, op.tool, op.label)
+    missing = available(op.tool)
+    if missing:
+        result.skipped = missing
+        return result
+    repeat = op.repeat or repeat
+    try:
+        if op.setup:
+            op.setup()
+        for i in range(warmup + repeat):
+            if op.before_each:
+                op.before_each()
+            cmd = op.command()
+            run = spawn(cmd, timeout)
+            if run.code not in cmd.ok_codes:
+                raise CommandFailed(describe_failure(cmd.argv, run))
+            problem = (op.check and op.check(run.stdout)) or (op.verify and op.verify())
+            if problem:
+                raise CommandFailed(problem)
+            if i >= warmup:
+                result.samples.append(run.wall)
+                result.cpu.append(run.cpu)
+                result.maxrss_kib.append(run.maxrss_kib)
+    except CommandFailed as exc:
+        result.error = exc.line
+    except Skipped as exc:
+        result.skipped = str(exc)
+    except OSError as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    if result.error:
+        result.samples.clear()
+    return result
