@@ -183,7 +183,8 @@ class Assets:
     def reserve_version(self, cls: str, seq: int, parent: str | None, txid: str, user: str) -> int:
         """Reserve the next version of ``cls/seq`` on top of ``parent``.
 
-        Refuses when the asset moved on (its head is not ``parent``) or when
+        Refuses when the asset moved on (its head is not ``parent``, or the
+        newest version that was not abandoned is not ``parent``) or when
         another transaction holds a reservation, so versions never fork.
         """
         head = self.head(cls, seq)
@@ -195,13 +196,26 @@ class Assets:
                 f"run 'ama pull' to update, then commit again"
             )
         numbers = self.version_numbers(cls, seq)
-        if numbers:
-            last, _ = self.read_version(cls, seq, numbers[-1])
-            if last.get("status") == RESERVED and last.get("txid") != txid:
+        # HEAD moves only after a version is committed, so it can lag behind
+        # the records (a commit killed in between, or still running): the
+        # version below the one reserved must itself be ``parent``.
+        for n in reversed(numbers):
+            last, _ = self.read_version(cls, seq, n)
+            status = last.get("status")
+            if status == ABANDONED:
+                continue
+            if status == RESERVED and last.get("txid") != txid:
                 raise Conflict(
-                    f"asset {cls}/{seq}: version {numbers[-1]} is reserved by an unfinished commit of "
-                    f"{last.get('user', 'someone')}; wait for it, or expire it with 'ama gc --expire-reservations'"
+                    f"asset {cls}/{seq} is moving on: version {n} is reserved by an unfinished commit of "
+                    f"{last.get('user', 'someone')}; wait for it, then 'ama pull' and commit again "
+                    f"(if it was given up, expire it with 'ama gc --expire-reservations')"
                 )
+            if status == COMMITTED and last.get("commit") != parent:
+                raise Conflict(
+                    f"asset {cls}/{seq} moved on: version {n} was committed by another writer "
+                    f"(it may still be finishing); run 'ama pull', then commit again"
+                )
+            break
         n = (numbers[-1] + 1) if numbers else 1
         record = {
             "version": n,
