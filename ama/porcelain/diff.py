@@ -1,0 +1,74 @@
+"""Show which paths were added, removed or modified between two versions,
+or between a version and the work tree.
+
+With two names, A and B, the versions are compared. With one, version A is
+compared with the work tree; with none, HEAD is (a work tree with no commit
+yet is compared with nothing). The work tree means the tracked files as they
+are now: what is staged, plus what changed since it was staged (changed
+files are hashed to compare them). Untracked files are not part of it.
+Names are HEAD, CLASS/SEQ, CLASS/SEQ/N, CLASS/ALIAS[/N] or commit ids.
+
+Only trees are compared, never contents: an unchanged directory is skipped
+without being read, and missing trees are fetched from the remote.
+
+--name-status prints "X<TAB>PATH" per path, X being A (added), D (removed)
+or M (modified: content or exec bit); -z prints "X<NUL>PATH<NUL>" instead.
+Exit status: 0 when there are no differences, 1 when there are (like
+'git diff --exit-code'), 2 and up on errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import ui
+from ..errors import EXIT_DIFFERS
+from ..history import ObjectReader
+from ..refs import read_head
+from ..repo import Repo
+from ..treediff import ADDED, REMOVED, Change, MemoryTrees, diff_trees, worktree_files
+
+WORDS = {ADDED: ("added:   ", "green"), REMOVED: ("removed: ", "red"), "M": ("modified:", "yellow")}
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", nargs="?", metavar="A", help="a version (default: HEAD)")
+    p.add_argument("new", nargs="?", metavar="B", help="another version (default: the work tree)")
+    p.add_argument("--name-status", action="store_true", help="'X<TAB>PATH' lines for scripts")
+    p.add_argument("-z", action="store_true", help="NUL-terminated 'X PATH' records (implies --name-status)")
+    p.add_argument("--remote", help="remote to fetch missing trees from (default: core.remote, else origin)")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repo.discover()
+    reader = ObjectReader(repo, args.remote)
+    if args.new is not None:
+        old_tree = reader.commit(reader.resolve(args.old).commit).tree
+        new_tree = reader.commit(reader.resolve(args.new).commit).tree
+        changes = diff_trees(reader.read, old_tree, new_tree)
+    else:
+        if args.old is None and read_head(repo).commit is None:
+            old_tree = None
+        else:
+            old_tree = reader.commit(reader.resolve(args.old or "HEAD").commit).tree
+        trees = MemoryTrees(reader.read)
+        new_tree = trees.build(worktree_files(repo, repo.load_index()))
+        changes = diff_trees(trees.read, old_tree, new_tree)
+    if args.z:
+        ui.out("".join(f"{c.status}\0{c.path}\0" for c in changes), end="")
+    elif args.name_status:
+        ui.out("".join(f"{c.status}\t{ui.quote_path(c.path)}\n" for c in changes), end="")
+    elif changes:
+        ui.print_rich("\n".join(_human(c) for c in changes))
+    return EXIT_DIFFERS if changes else 0
+
+
+def _human(change: Change) -> str:
+    word, style = WORDS[change.status]
+    if change.status == ADDED:
+        sizes = ui.human_size(change.new_size or 0)
+    elif change.status == REMOVED:
+        sizes = ui.human_size(change.old_size or 0)
+    else:
+        sizes = f"{ui.human_size(change.old_size or 0)} -> {ui.human_size(change.new_size or 0)}"
+    return ui.styled(f"{word} {ui.quote_path(change.path)}", style) + f"  ({sizes})"
