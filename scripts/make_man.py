@@ -93,6 +93,21 @@ def escape(text: str) -> str:
     return "\n".join("\\&" + line if line.startswith((".", "'")) else line for line in text.split("\n"))
 
 
+# The requests this script and argparse-manpage write; a line starting with
+# "." or "'" and not one of these is text that happens to begin a line.
+REQUESTS = {"TH", "SH", "SS", "TP", "PP", "IP", "RS", "RE", "B", "BR", "I", "UR", "UE", "nf", "fi"}
+
+
+def protect_text_lines(page: str) -> str:
+    """Keep help text that wraps onto a '.' or "'" from being read as a request."""
+    lines = []
+    for line in page.split("\n"):
+        if line.startswith(("'", ".")) and (line[1:].split(" ", 1)[0] not in REQUESTS or line[0] == "'"):
+            line = "\\&" + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def paragraphs(doc: str) -> str:
     """A docstring as roff paragraphs; a paragraph of '- ' lines becomes a list."""
     out = []
@@ -141,7 +156,7 @@ def command_page(name: str, parser: argparse.ArgumentParser) -> str:
     if docs:
         see_also.append(".PP\nIn the ama source: " + ", ".join(escape(f"docs/{d}") for d in docs) + ".")
     man.add_section("see also", "=", "\n".join(see_also))
-    return str(man)
+    return protect_text_lines(str(man))
 
 
 def exit_codes() -> str:
@@ -192,7 +207,7 @@ def main_page(parser: argparse.ArgumentParser) -> str:
     man.add_section("environment", "=", definitions(ENVIRONMENT))
     man.add_section("files", "=", definitions(FILES))
     man.add_section("see also", "=", ",\n".join(see(page_name(n)) for n in cli.COMMANDS))
-    return str(man)
+    return protect_text_lines(str(man))
 
 
 def render_all() -> dict[str, str]:
