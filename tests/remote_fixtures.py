@@ -11,6 +11,8 @@
 - ``remote_url``: a function ``kind -> RemoteURL(url, env)`` for running the
   ``ama`` command in a subprocess against a fresh remote of that kind
   (``local`` or ``s3-http``; an in-process mock cannot serve another process).
+  ``env`` holds only the variables that remote needs; merge it into the
+  subprocess's environment: ``run_ama(..., env={**ama_env, **r.env})``.
 
 Nothing here can reach beyond this machine: S3 traffic goes to moto, in the
 process or on 127.0.0.1, and every AWS variable that could point elsewhere
@@ -83,20 +85,14 @@ _AWS_UNSET = [
 
 @dataclass
 class RemoteURL:
-    """A remote a subprocess can use: ``subprocess.run([...], env=r.env)``."""
+    """A remote a subprocess can use: its URL and the variables it needs.
+
+    ``env`` is to be merged into the subprocess's environment, which must
+    not carry any of ``_AWS_UNSET`` (a real profile, endpoint or proxy).
+    """
 
     url: str
-    # The complete environment for the subprocess (os.environ plus the
-    # fake credentials and endpoint); extend it with {**r.env, ...}.
     env: dict[str, str]
-
-
-def _fake_environ(endpoint: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _AWS_UNSET}
-    env.update(FAKE_AWS_ENV)
-    if endpoint:
-        env["AWS_ENDPOINT_URL_S3"] = endpoint
-    return env
 
 
 @pytest.fixture
@@ -210,10 +206,11 @@ def remote_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Ca
         nonlocal count
         count += 1
         if kind == "local":
-            return RemoteURL(os.path.join(tmp_path, f"remote-{count}"), _fake_environ())
+            return RemoteURL(os.path.join(tmp_path, f"remote-{count}"), {})
         if kind == "s3-http":
             endpoint = request.getfixturevalue("moto_server")
-            return RemoteURL(f"s3://{new_bucket(endpoint)}/prefix", _fake_environ(endpoint))
+            env = {**FAKE_AWS_ENV, "AWS_ENDPOINT_URL_S3": endpoint}
+            return RemoteURL(f"s3://{new_bucket(endpoint)}/prefix", env)
         raise ValueError(f"remote_url: kind must be 'local' or 's3-http', not {kind!r}")
 
     return make

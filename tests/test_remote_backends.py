@@ -12,11 +12,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from remote_fixtures import *  # noqa: F403 - the fixtures, also when no conftest.py provides them
-from remote_fixtures import new_bucket
+from remote_fixtures import RemoteURL, new_bucket
 
 from ama.errors import (
     AlreadyExists,
@@ -237,7 +238,7 @@ def test_tampered_object_fails_verification_and_dest_is_not_created(
     data = os.urandom(size)
     digest, path = write(tmp_path / "a", data)
     remote.put_object(digest, path)
-    tamper(remote, object_key(digest), data[:-1] + b"!")
+    tamper(remote, object_key(digest), data[:-1] + bytes([data[-1] ^ 1]))
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(IntegrityError) as err:
@@ -263,6 +264,35 @@ def test_has_objects_answers_for_many_digests(remote: Remote, tmp_path: Path) ->
         stored.append(digest)
     absent = [hash_bytes(f"absent {i}".encode()) for i in range(200)]
     assert remote.has_objects(stored + absent) == set(stored)
+
+
+@pytest.mark.parametrize("page", [1000, 3], ids=["listing", "listing-then-heads"])
+def test_s3_has_objects_is_right_whichever_way_it_asks(
+    remote: Remote, tmp_path: Path, page: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not isinstance(remote, S3Remote):
+        pytest.skip("S3 only: how existence is asked")
+    # Short pages make the remote look much larger than the question, which
+    # must send has_objects from LIST pages over to HEAD requests.
+    monkeypatch.setattr("ama.remote.s3._LIST_PAGE", page)
+    stored = []
+    for i in range(50):
+        digest, path = write(tmp_path / f"f{i}", f"file {i}".encode())
+        remote.put_object(digest, path)
+        stored.append(digest)
+    requests = {"ListObjectsV2": 0, "HeadObject": 0}
+
+    def count(event_name: str, **kwargs: object) -> None:
+        requests[event_name.rsplit(".", 1)[1]] += 1
+
+    remote.client.meta.events.register("before-call.s3.ListObjectsV2", count)
+    remote.client.meta.events.register("before-call.s3.HeadObject", count)
+    asked = stored[::2] + [hash_bytes(f"absent {i}".encode()) for i in range(50)]
+    assert remote.has_objects(asked) == set(stored[::2])
+    if page == 1000:
+        assert requests == {"ListObjectsV2": 1, "HeadObject": 0}
+    else:
+        assert requests["ListObjectsV2"] >= 1 and requests["HeadObject"] > 0
 
 
 # -- transfer --------------------------------------------------------------
@@ -330,6 +360,41 @@ def test_open_remote_picks_the_backend_from_the_url(tmp_path: Path, aws_env: dic
     for bad in ("gs://bucket/x", "file://otherhost/x", ""):
         with pytest.raises(UsageError):
             open_remote(bad)
+
+
+@pytest.mark.parametrize("kind", ["local", "s3-http"])
+def test_remote_url_serves_a_subprocess(remote_url: Callable[[str], RemoteURL], kind: str) -> None:
+    r = remote_url(kind)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AMA_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; from ama.remote import open_remote;"
+        "r = open_remote(sys.argv[1]); r.create('aliases/x/best', b'7');"
+        "print(r.get('aliases/x/best').decode(), list(r.list('')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, r.url], env={**env, **r.env}, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["7", "['aliases/x/best']"]
+
+
+def test_s3_missing_bucket_is_one_line(moto_server: str, aws_env: dict[str, str]) -> None:
+    with S3Remote("s3://no-such-bucket-here/p", endpoint=moto_server) as r:
+        with pytest.raises(RemoteError) as err:
+            r.get("assets/x/1/HEAD")
+    assert one_line(err.value) == (
+        f"remote s3://no-such-bucket-here/p: bucket no-such-bucket-here does not exist at {moto_server}"
+    )
+
+
+def test_s3_knobs_in_the_environment_are_checked(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> None:
+    monkeypatch.setenv("AMA_S3_MAX_ATTEMPTS", "zero")
+    with pytest.raises(UsageError, match="AMA_S3_MAX_ATTEMPTS='zero'"):
+        S3Remote("s3://bucket/p", endpoint="http://127.0.0.1:9")
+    monkeypatch.setenv("AMA_S3_MAX_ATTEMPTS", "2")
+    with S3Remote("s3://bucket/p", endpoint="http://127.0.0.1:9") as r:
+        assert r.max_attempts == 2
 
 
 def test_importing_the_remote_package_does_not_import_boto3() -> None:
@@ -418,7 +483,7 @@ class _Raw:
 
 
 @pytest.fixture
-def http_remote(moto_server: str, aws_env: dict[str, str]) -> S3Remote:
+def http_remote(moto_server: str, aws_env: dict[str, str]) -> Iterator[S3Remote]:
     r = S3Remote(f"s3://{new_bucket(moto_server)}/p", endpoint=moto_server, max_attempts=4)
     yield r
     r.close()

@@ -1,4 +1,4 @@
-"""Small file-system steps shared by the backends: temp files, full writes."""
+"""File steps shared by the backends: temp files beside their target, reads, writes."""
 
 from __future__ import annotations
 
@@ -76,26 +76,12 @@ def read_upto(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     view = memoryview(data)
     while view:
         n = os.pwrite(fd, view, offset)
         view = view[n:]
         offset += n
-
-
-def fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def unlink_quietly(path: str) -> None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from ama import fsutil
 from ama.errors import (
     AlreadyExists,
     BadPath,
@@ -40,12 +41,10 @@ from ama.remote._files import (
     OpenFile,
     commit_temp,
     discard_temp,
-    fsync_dir,
     new_temp,
     open_source,
     read_all,
     unlink_quietly,
-    write_all,
 )
 from ama.remote.base import (
     SMALL_OBJECT,
@@ -77,12 +76,17 @@ def token_of(data: bytes) -> str:
 
 
 class LocalRemote(Remote):
-    """A directory remote. The directory is created on the first write."""
+    """A directory remote. The directory is created on the first write.
 
-    def __init__(self, path: str, *, lock_timeout: float = 10.0):
+    ``lock_timeout``: how long a compare-and-swap waits for another writer's
+    lock on the same key; by default ``AMA_LOCK_TIMEOUT``, like every other
+    lock of ama.
+    """
+
+    def __init__(self, path: str, *, lock_timeout: float | None = None):
         self.root = os.path.abspath(path)
         self.url = self.root
-        self.lock_timeout = lock_timeout
+        self.lock_timeout = fsutil.LOCK_WAIT_SECONDS if lock_timeout is None else lock_timeout
         if os.path.exists(self.root) and not os.path.isdir(self.root):
             raise UsageError(f"remote {self.url}: exists and is not a directory")
 
@@ -126,7 +130,7 @@ class LocalRemote(Remote):
             finally:
                 unlink_quietly(tmp)
             if created:
-                fsync_dir(os.path.dirname(path))
+                fsutil.fsync_dir(os.path.dirname(path))
         except OSError as e:
             raise self._error("write", key, e) from e
         if not created:
@@ -148,7 +152,7 @@ class LocalRemote(Remote):
                 except BaseException:
                     unlink_quietly(tmp)
                     raise
-                fsync_dir(os.path.dirname(path))
+                fsutil.fsync_dir(os.path.dirname(path))
             except OSError as e:
                 raise self._error("write", key, e) from e
         return token_of(data)
@@ -200,7 +204,7 @@ class LocalRemote(Remote):
                 finally:
                     discard_temp(tmp)
                 if created:
-                    fsync_dir(directory)
+                    fsutil.fsync_dir(directory)
             except OSError as e:
                 raise self._error("write", key, e) from e
         return created
@@ -253,7 +257,7 @@ class LocalRemote(Remote):
         tmp = new_temp(directory, mode)
         try:
             with tmp:
-                write_all(tmp.fileno(), data)
+                fsutil.write_all(tmp.fileno(), data)
                 os.fsync(tmp.fileno())
         except BaseException:
             unlink_quietly(tmp.name)
@@ -323,7 +327,7 @@ def _copy_hashed(src: OpenFile, dst: OpenFile, progress: Progress | None) -> str
     size = os.fstat(src.fileno()).st_size
     if size < SMALL_OBJECT:
         data = read_all(src.fileno(), size)
-        write_all(dst.fileno(), data)
+        fsutil.write_all(dst.fileno(), data)
         if progress:
             progress(len(data))
         return hash_bytes(data)
@@ -345,7 +349,7 @@ def _copy_large(src: int, dst: int, progress: Progress | None) -> None:
     os.lseek(dst, 0, os.SEEK_SET)
     os.ftruncate(dst, 0)
     while chunk := os.read(src, 1 << 20):
-        write_all(dst, chunk)
+        fsutil.write_all(dst, chunk)
         if progress:
             progress(len(chunk))
 

@@ -35,7 +35,9 @@ from ama.errors import (
     RemoteError,
     UsageError,
 )
+from ama.fsutil import write_all
 from ama.remote._files import (
+    OpenFile,
     commit_temp,
     discard_temp,
     new_temp,
@@ -43,7 +45,6 @@ from ama.remote._files import (
     pwrite_all,
     read_all,
     read_upto,
-    write_all,
 )
 from ama.remote.base import (
     SMALL_OBJECT,
@@ -72,6 +73,7 @@ MAX_PARTS = 10_000  # S3's ceiling on parts per upload
 # round trips; above it, a LIST page (up to 1000 keys) usually settles far
 # more digests per request. See has_objects.
 _HEAD_BATCH = 32
+_LIST_PAGE = 1000  # S3's maximum keys per ListObjectsV2 page
 
 _ACCESS_CODES = {
     "AccessDenied",
@@ -206,7 +208,7 @@ class S3Remote(Remote):
         strip = len(self._base)
         kwargs: dict[str, Any] = {"Prefix": self.s3_key(prefix)}
         while True:
-            resp = self._call("list_objects_v2", prefix or "/", **kwargs)
+            resp = self._call("list_objects_v2", f"listing {prefix or '/'}", **kwargs)
             for obj in resp.get("Contents", ()):
                 yield obj["Key"][strip:]
             if not resp.get("IsTruncated"):
@@ -231,7 +233,7 @@ class S3Remote(Remote):
         wanted = sorted(set(digests))
         if len(wanted) <= _HEAD_BATCH:
             return self._head_objects(wanted)
-        slices = max(1, min(self.concurrency, len(wanted) // 1000))
+        slices = max(1, min(self.concurrency, len(wanted) // _LIST_PAGE))
         step = -(-len(wanted) // slices)
         found: set[str] = set()
         for have, rest in self._map(self._list_merge, [wanted[i : i + step] for i in range(0, len(wanted), step)]):
@@ -258,48 +260,24 @@ class S3Remote(Remote):
         return True
 
     def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
-        what = f"object {digest}"
-        full = self.s3_key(object_key(digest))
         try:
             tmp = new_temp(os.path.dirname(os.path.abspath(dest)))
         except OSError as e:
             raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
         try:
-            first, size = self._retry_reads(what, lambda: self._get_first_part(full, what))
-            if progress:
-                progress(len(first))
-            if size <= len(first):
-                write_all(tmp.fileno(), first)
-                actual = hash_bytes(first)
-            else:
-                pwrite_all(tmp.fileno(), first, 0)
-                del first
-                ranges = [
-                    (start, min(start + self.part_size, size))
-                    for start in range(self.part_size, size, self.part_size)
-                ]
-                self._map(
-                    lambda r: self._retry_reads(
-                        what, lambda: self._get_range(full, what, tmp.fileno(), *r, progress)
-                    ),
-                    ranges,
-                )
-                actual = hash_file(tmp.name)
+            actual = self._download(digest, tmp, progress)
             if actual != digest:
                 raise IntegrityError(
                     f"remote {self.url}: object {short(digest)} is corrupt "
                     f"(its bytes hash to {short(actual)}); run fsck on the remote"
                 )
+            commit_temp(tmp, dest)
         except OSError as e:
             discard_temp(tmp)
             raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
         except BaseException:
             discard_temp(tmp)
             raise
-        try:
-            commit_temp(tmp, dest)
-        except OSError as e:
-            raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -386,13 +364,33 @@ class S3Remote(Remote):
 
     # -- downloads ---------------------------------------------------------
 
-    def _get_first_part(self, full: str, what: str) -> tuple[bytes, int]:
-        """The first ``part_size`` bytes of an object and its total size.
+    def _download(self, digest: str, tmp: OpenFile, progress: Progress | None) -> str:
+        """Write object ``digest`` into ``tmp``; return the BLAKE3 of what was written.
 
-        One request answers small objects whole (the common case) and tells
-        the size of large ones, whose remaining ranges are then fetched in
-        parallel.
+        The first request asks for the first part only: it answers small
+        objects whole (the common case) and tells the size of large ones,
+        whose other parts are then fetched in parallel.
         """
+        what = f"object {digest}"
+        full = self.s3_key(object_key(digest))
+        first, size = self._retry_reads(what, lambda: self._get_first_part(full, what))
+        if progress:
+            progress(len(first))
+        if size <= len(first):
+            write_all(tmp.fileno(), first)
+            return hash_bytes(first)
+        pwrite_all(tmp.fileno(), first, 0)
+        del first
+
+        def fetch(start: int) -> None:
+            end = min(start + self.part_size, size)
+            self._retry_reads(what, lambda: self._get_range(full, what, tmp.fileno(), start, end, progress))
+
+        self._map(fetch, list(range(self.part_size, size, self.part_size)))
+        return hash_file(tmp.name)
+
+    def _get_first_part(self, full: str, what: str) -> tuple[bytes, int]:
+        """The first ``part_size`` bytes of an object, and its total size."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -407,6 +405,7 @@ class S3Remote(Remote):
         except BotoCoreError as e:
             raise self._translate(e, what) from e
         data = resp["Body"].read()
+        # A server that ignores Range sends the whole object and no Content-Range.
         content_range = resp.get("ContentRange")
         size = int(content_range.rpartition("/")[2]) if content_range else len(data)
         return data, size
@@ -508,6 +507,7 @@ class S3Remote(Remote):
                 "objects/",
                 Prefix=self.s3_key("objects/"),
                 StartAfter=first[:-1],
+                MaxKeys=_LIST_PAGE,
             )
             page = [obj["Key"][strip:] for obj in resp.get("Contents", ())]
             truncated = resp.get("IsTruncated", False)
