@@ -17,6 +17,7 @@ import pytest
 from conftest import Result, ok, one_line_error, run_ama, tree_state
 from txn_helpers import (
     FIXED_IDENTITY,
+    InProcessAma,
     RemoteView,
     assert_consistent,
     b3,
@@ -60,24 +61,8 @@ def backend(request, tmp_path, remote_url, monkeypatch, capsys) -> Iterator[Back
     from moto import mock_aws
     from remote_fixtures import new_bucket
 
-    from ama import cli
-
     request.getfixturevalue("aws_env")
-    for name, value in txn_env(home).items():
-        if name.startswith("AMA_") or name == "HOME":
-            monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AMA_FAILPOINT", raising=False)
-
-    def in_process(*args: str | os.PathLike, cwd: Path) -> Result:
-        capsys.readouterr()
-        here = os.getcwd()
-        try:
-            rc = cli.main(["-C", str(cwd), *map(str, args)])
-        finally:
-            os.chdir(here)
-        out, err = capsys.readouterr()
-        return Result(rc, out, err)
-
+    in_process = InProcessAma(monkeypatch, capsys, home)
     with mock_aws():
         url = f"s3://{new_bucket(None)}/some/prefix"
         yield Backend(url, view_of(url), in_process)

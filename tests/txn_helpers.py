@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import blake3
-from conftest import isolated_env
+from conftest import Result, isolated_env
 
 from ama.objects import Commit, object_type, parse_tree
 
@@ -173,6 +173,34 @@ def view_of(url: str, env: dict[str, str] | None = None) -> RemoteView:
     if url.startswith("s3://"):
         return BucketView(url, (env or {}).get("AWS_ENDPOINT_URL_S3"))
     return DirView(url)
+
+
+# -- running ama in this process ---------------------------------------------------
+
+
+class InProcessAma:
+    """``ama(*args, cwd=...)`` through ``ama.cli.main`` in the test process, for
+    remotes only this process can reach (moto's ``mock_aws``), or to spare a
+    boto3 import per command. The environment comes from ``txn_env``."""
+
+    def __init__(self, monkeypatch, capsys, home: os.PathLike | str, **extra: str):
+        for name, value in txn_env(home, **extra).items():
+            if name.startswith("AMA_") or name == "HOME":
+                monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AMA_FAILPOINT", raising=False)
+        self.capsys = capsys
+
+    def __call__(self, *args: str | os.PathLike, cwd: os.PathLike | str) -> Result:
+        from ama import cli
+
+        self.capsys.readouterr()
+        here = os.getcwd()
+        try:
+            rc = cli.main(["-C", str(cwd), *map(str, args)])
+        finally:
+            os.chdir(here)
+        out, err = self.capsys.readouterr()
+        return Result(rc, out, err)
 
 
 # -- invariants -------------------------------------------------------------------
@@ -328,7 +356,7 @@ class FaultProxy:
         host, _, port = upstream.removeprefix("http://").rstrip("/").partition(":")
         self.upstream = (host, int(port))
         self.mode = PASS
-        self.armed: tuple[str, int, Callable[[str, str], bool]] | None = None
+        self.armed: tuple[str, int, Callable[[str, str], bool], int | None] | None = None
         self.lock = threading.Lock()
         self.forwarded: list[tuple[str, str]] = []
         self.faulted: list[tuple[str, str]] = []
@@ -354,9 +382,12 @@ class FaultProxy:
         self._server = server
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def arm(self, mode: str, after: int = 0, match: Callable[[str, str], bool] | None = None) -> None:
+    def arm(self, mode: str, after: int = 0, match: Callable[[str, str], bool] | None = None,
+            times: int | None = None) -> None:
+        """Pass ``after`` matching requests, then fault: the next ``times``
+        matching requests, or (``times`` None) every request until ``heal``."""
         with self.lock:
-            self.armed = (mode, after, match or (lambda method, path: True))
+            self.armed = (mode, after, match or (lambda method, path: True), times)
             self.mode = PASS
         if mode == DOWN and after == 0:
             self._go_down()
@@ -383,15 +414,20 @@ class FaultProxy:
                 self.faulted.append((method, path))
                 return self.mode
             if self.armed is not None:
-                mode, after, match = self.armed
+                mode, after, match, times = self.armed
                 if match(method, path):
-                    if after == 0:
+                    if after > 0:
+                        self.armed = (mode, after - 1, match, times)
+                    elif times is not None:
+                        self.armed = (mode, 0, match, times - 1) if times > 1 else None
+                        self.faulted.append((method, path))
+                        return mode
+                    else:
                         self.mode = mode
                         self.faulted.append((method, path))
                         if mode == DOWN:
                             threading.Thread(target=self._go_down, daemon=True).start()
                         return mode
-                    self.armed = (mode, after - 1, match)
             self.forwarded.append((method, path))
             return PASS
 
