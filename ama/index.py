@@ -165,11 +165,13 @@ def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, Entry], str 
     magic, version, count, tree = HEADER.unpack_from(data)
     if magic != MAGIC:
         raise Corrupt(f"{path} is not an ama index (bad signature); {RECOVER_HINT}")
-    if version != VERSION:
-        raise Corrupt(f"{path} has format version {version}; this ama reads version {VERSION}")
+    # The checksum before the version: a damaged version field is damage,
+    # not a format this ama does not know (every version keeps the trailer).
     body, trailer = data[:-TRAILER_SIZE], data[-TRAILER_SIZE:]
     if blake3(body, max_threads=blake3.AUTO if len(body) > 1 << 24 else 1).digest() != trailer:
         raise Corrupt(f"{path} is corrupt (checksum mismatch); {RECOVER_HINT}")
+    if version != VERSION:
+        raise Corrupt(f"{path} has format version {version}; this ama reads version {VERSION}; {RECOVER_HINT}")
     start = HEADER.size
     end = start + count * RECORD.size
     if end > len(body):
