@@ -17,13 +17,13 @@ import argparse
 import sys
 
 from .. import ui
-from ..errors import DirtyWorkTree, PendingTransaction, UsageError
-from ..index import Index
+from ..errors import AmaError, DirtyWorkTree, IntegrityError, PendingTransaction, UsageError
+from ..index import Index, entry_id
 from ..objects import write_index_tree
 from ..refs import Head, read_head
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
-from ..statcheck import check
+from ..statcheck import DAMAGED, check
 from ..txn import Pending, TxnLock, abandon, execute, new_pending, read_inputs, version_committed
 
 
@@ -48,8 +48,11 @@ def run(args: argparse.Namespace) -> int:
         return _commit(repo, index, read_head(repo), args)
 
 
-def _refuse_dirty(repo: Repo, index: Index) -> None:
+def _refuse_dirty(repo: Repo, index: Index, remote_name: str | None = None) -> None:
     report = check(repo, index)
+    damaged = [c for c in report.changes if c.state == DAMAGED]
+    if damaged:
+        raise IntegrityError(_damaged_message(repo, index, damaged, remote_name))
     if report.changes:
         c = report.changes[0]
         more = f" (and {len(report.changes) - 1} more)" if len(report.changes) > 1 else ""
@@ -58,8 +61,27 @@ def _refuse_dirty(repo: Repo, index: Index) -> None:
         raise DirtyWorkTree(f"{c.path}: {what} since 'ama add'{more}; run {hint}, then commit")
 
 
+def _damaged_message(repo: Repo, index: Index, damaged: list, remote_name: str | None) -> str:
+    """A file edited in place through its hardlinked cache: the bytes it was
+    added with are gone from this machine; say whether the remote has them."""
+    c = damaged[0]
+    more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+    digest = entry_id(index.entries[c.path])
+    try:
+        with open_repo_remote(repo, remote_name) as remote:
+            kept = digest in remote.has_objects([digest])
+        where = "the remote still has them" if kept else "the remote does not have them"
+    except AmaError:
+        where = "the remote could not be asked whether it has them"
+    return (
+        f"{c.path}: edited in place since 'ama add'{more}, and its hardlinked copy in the object store "
+        f"with it: the added bytes are lost here ({where}); nothing was uploaded. "
+        f"Run 'ama add {c.path}', then commit"
+    )
+
+
 def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> int:
-    _refuse_dirty(repo, index)
+    _refuse_dirty(repo, index, args.remote)
     inputs = read_inputs(repo)
     if not index.entries and head.commit is None:
         ui.out("nothing to commit: stage files with 'ama add'")
@@ -105,7 +127,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         return 0
     choice = "resume" if args.resume else "abandon" if args.abandon else _ask(pending)
     if choice == "resume":
-        _refuse_dirty(repo, index)
+        _refuse_dirty(repo, index, pending.remote)
         pending.tree = tree
         if args.message:
             pending.message = args.message
