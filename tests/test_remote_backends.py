@@ -1,7 +1,7 @@
 """One behaviour, every backend: a directory, moto in-process, moto over HTTP.
 
 The ``remote`` fixture (tests/remote_fixtures.py) runs each test against
-all three. Backend-specific tests come last and say which backend they pin.
+all three. A test that pins one backend says which in its name (local_, s3_).
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ from typing import Self
 
 import blake3
 
-# Called with a number of bytes each time that many more were transferred.
+# Called with a number of bytes each time that many more were transferred;
+# possibly from several threads at once (parts of one object move in
+# parallel). ``ama.remote.transfer`` serializes the calls for its callers.
 Progress = Callable[[int], None]
 
 # Below this size a content is read into memory whole: one read, one hash,

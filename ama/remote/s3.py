@@ -128,7 +128,8 @@ class S3Remote(Remote):
         if self.part_size < MIN_PART_SIZE:
             raise UsageError(f"S3 part size {self.part_size} is below the 5 MiB minimum")
 
-        self.client = self._make_client(endpoint, region, profile)
+        # An empty endpoint (an unset config value) means boto3's default.
+        self.client = self._make_client(endpoint or None, region or None, profile or None)
         self.endpoint_url: str = self.client.meta.endpoint_url
         # Part uploads, ranged downloads and HEADs for every caller share one
         # pool; the semaphore bounds how many part buffers exist at once

@@ -159,16 +159,22 @@ def _serialized(progress: Progress | None) -> Progress | None:
 
 
 class _Meter:
-    """Passes one object's byte counts on, and tops them up to its size at the end."""
+    """Passes one object's byte counts on, and tops them up to its size at the end.
+
+    Called from the backend's own threads too (parts of one upload go in
+    parallel), hence the lock.
+    """
 
     def __init__(self, report: Progress | None, budget: int):
         self.report = report
         self.left = budget
+        self.lock = threading.Lock()
 
     def __call__(self, n: int) -> None:
-        n = min(n, self.left)
-        if n and self.report:
+        with self.lock:
+            n = min(n, self.left)
             self.left -= n
+        if n and self.report:
             self.report(n)
 
     def finish(self) -> None:
