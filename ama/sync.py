@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 from . import failpoint, ui
-from .errors import IntegrityError
+from .errors import Corrupt, IntegrityError
 from .index import Index
-from .objects import Commit, object_type, parse_tree
+from .objects import HEX64, Commit, object_type, parse_tree
 from .remote.base import Remote
 from .remote.transfer import PushResult, fetch_objects, push_objects
 from .repo import Repo
@@ -110,8 +110,17 @@ def _push_or_fail(remote: Remote, items, jobs: int) -> None:
 # -- fetching ---------------------------------------------------------------
 
 
+def checked_id(digest: str) -> str:
+    """``digest`` if it is an object id; ids come from remote records and
+    trees, and one that is a path must never reach the store's file names."""
+    if not HEX64.match(digest):
+        raise Corrupt(f"the version names a malformed object id {digest!r}; refusing it")
+    return digest
+
+
 def fetch_object(repo: Repo, remote: Remote, digest: str) -> bytes:
     """An object's bytes, from the local store or else fetched into it."""
+    checked_id(digest)
     store = repo.store
     if not store.has(digest):
         fetch_objects(remote, [(digest, _dest(repo, digest))], jobs=1)
@@ -150,7 +159,7 @@ def fetch_trees(repo: Repo, remote: Remote, tree_id: str) -> list[tuple[str, str
 def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: int = DEFAULT_JOBS) -> int:
     """Fetch the contents the local store lacks; return how many were fetched."""
     store = repo.store
-    missing = [(d, _dest(repo, d)) for d in sorted(digests) if not store.has(d)]
+    missing = [(d, _dest(repo, d)) for d in sorted(digests) if not store.has(checked_id(d))]
     if missing:
         total = sum(digests[d] for d, _ in missing)
         with ui.Progress("Downloading", total=total, unit="bytes") as bar:

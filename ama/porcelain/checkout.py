@@ -49,9 +49,12 @@ def run(args: argparse.Namespace) -> int:
 def checkout_version(repo: Repo, remote, target, force: bool, jobs: int) -> tuple[int, int]:
     """Fetch what is missing and materialise ``target`` (a Resolved)."""
     commit, files = fetch_version(repo, remote, target.commit, jobs)
+    wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
+    head = Head(target.cls, target.seq, target.version, target.commit)
+    # The ref is set only once the version's paths were accepted and placed:
+    # a refused version must leave no ref behind.
+    done = materialize(repo, wanted, head, force, tree=commit.tree)
     ref = f"assets/{target.cls}/{target.seq}"
     if read_ref(repo, ref) is None:
         update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")
-    wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
-    head = Head(target.cls, target.seq, target.version, target.commit)
-    return materialize(repo, wanted, head, force, tree=commit.tree)
+    return done
