@@ -18,8 +18,9 @@ import sys
 
 from .. import ui
 from ..errors import AmaError, DirtyWorkTree, IntegrityError, PendingTransaction, UsageError
+from ..hashing import hash_bytes
 from ..index import Index, entry_id
-from ..objects import write_index_tree
+from ..objects import build_trees, write_index_tree
 from ..refs import Head, read_head
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
@@ -115,7 +116,8 @@ def _report(pending: Pending, commit_id: str) -> None:
 
 def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
     remote = open_repo_remote(repo, pending.remote)
-    tree = write_index_tree(repo.store, index.entries)
+    # Only the id for now: the store gets the trees if they are committed.
+    tree = build_trees({path: (entry_id(e), e[1], e[7]) for path, e in index.entries.items()}, hash_bytes)
     if tree == pending.tree or version_committed(remote, pending):
         ui.info(f"finishing the interrupted commit of {pending.describe()}")
         # A version already committed on the remote is only finished here:
@@ -128,7 +130,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
     choice = "resume" if args.resume else "abandon" if args.abandon else _ask(pending)
     if choice == "resume":
         _refuse_dirty(repo, index, pending.remote)
-        pending.tree = tree
+        pending.tree = write_index_tree(repo.store, index.entries)
         if args.message:
             pending.message = args.message
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
