@@ -86,13 +86,31 @@ def ama_env(tmp_path: Path) -> dict[str, str]:
     return isolated_env(home)
 
 
-@pytest.fixture
-def repo(tmp_path: Path, ama_env: dict[str, str]) -> Path:
-    """A fresh work tree with ``ama init`` done in it."""
-    root = tmp_path / "work"
+@pytest.fixture(scope="session")
+def _initialized_template(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("template")
+    root = base / "work"
     root.mkdir()
-    r = run_ama("init", cwd=root, env=ama_env)
-    assert r.rc == 0, r.err
+    home = base / "home"
+    home.mkdir()
+    ok(run_ama("init", cwd=root, env=isolated_env(home)))
+    return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path, ama_env: dict[str, str], _initialized_template: Path) -> Path:
+    """A fresh work tree ``tmp_path/work`` as ``ama init`` leaves it.
+
+    Copied from one ``ama init`` per session (a subprocess per test adds up);
+    the remote is pointed at this test's own ``AMA_HOME/store``.
+    """
+    from ama.config import Config
+
+    root = tmp_path / "work"
+    shutil.copytree(_initialized_template, root, symlinks=True)
+    config = Config(str(root / ".ama" / "config"))
+    config.set("remote.origin.url", os.path.join(ama_env["AMA_HOME"], "store"))
+    config.save()
     return root
 
 
