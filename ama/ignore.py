@@ -1,22 +1,45 @@
-"""Which work-tree paths ama leaves alone.
+"""Which work-tree paths ama leaves alone (docs/git-integration.md).
 
-Rules come from ``.amaignore`` at the work-tree root (gitignore syntax) and
-are matched by dulwich's ignore module. ``.ama/`` and ``.git/`` are always
-skipped. dulwich is imported only when there are rules to match.
+Rules come from these sources, in order of precedence:
+
+1. built in: ``.ama/`` and ``.git/``; ama's own files at the work-tree
+   root (``.amaignore``, ``.ama-asset``); inside a git repository, every
+   ``.gitignore`` (git's files, not data);
+2. ``.amaignore`` at the work-tree root;
+3. inside a git repository, git's rules: the ``.gitignore`` files from the
+   path's own directory up to the git work-tree root (deepest first, those
+   above the ama work tree included), then ``$GIT_DIR/info/exclude``, then
+   ``core.excludesFile`` (default ``~/.config/git/ignore``).
+
+The first source with a line matching a path decides it; within one source
+the last matching line wins, and a ``!pattern`` line decides "not ignored",
+so ``.amaignore`` can take back what git ignores. As in git, everything
+inside an ignored directory is ignored. The work-tree root itself is never
+ignored, even where git ignores it.
+
+Patterns are parsed and matched by dulwich's ignore module. A walk pays
+for each directory once: a directory's decision and the list of rule files
+applying inside it are cached. Nothing is read, and dulwich is not
+imported, until a path actually needs a decision.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 
 ALWAYS_SKIPPED = frozenset({".ama", ".git"})
 IGNORE_FILE = ".amaignore"
+GITIGNORE = ".gitignore"
 # ama's own files at the work-tree root: never data, never untracked.
 ROOT_FILES = frozenset({IGNORE_FILE, ".ama-asset"})
+BUILT_IN = "(built in)"
 
 
 class Match:
     """The rule that decided a path: where it is written and what it says."""
+
+    __slots__ = ("source", "lineno", "pattern", "negated")
 
     def __init__(self, source: str, lineno: int, pattern: str, negated: bool):
         self.source = source
@@ -24,62 +47,207 @@ class Match:
         self.pattern = pattern
         self.negated = negated
 
+    def __str__(self) -> str:
+        """git's ``check-ignore -v`` form: SOURCE:LINENO:PATTERN."""
+        return f"{self.source}:{self.lineno}:{self.pattern}" if self.lineno else f"{self.source}: {self.pattern}"
+
+    def __repr__(self) -> str:
+        return f"Match({str(self)!r})"
+
+
+class _RuleFile:
+    """The patterns of one ignore file, each with its line number.
+
+    ``prefix`` turns a work-tree path into the path the file's patterns
+    are written against: ``strip`` leading characters are dropped (a
+    ``.gitignore`` in a subdirectory) and ``lead`` is put in front (git's
+    files above the work tree see it as a subdirectory).
+    """
+
+    __slots__ = ("source", "rules", "strip", "lead")
+
+    def __init__(self, source: str, raw: bytes, ignorecase: bool, strip: int = 0, lead: str = ""):
+        from dulwich.ignore import Pattern, read_ignore_patterns
+
+        self.source = source
+        self.strip = strip
+        self.lead = lead
+        self.rules = []
+        for lineno, line in enumerate(raw.splitlines(), 1):
+            for text in read_ignore_patterns([line]):
+                try:
+                    self.rules.append((lineno, Pattern(text, ignorecase)))
+                except Exception:  # noqa: BLE001 - git skips a malformed pattern, and so do we
+                    continue
+        self.rules.reverse()  # the last matching line wins
+
+    def last_match(self, rel: str, is_dir: bool) -> Match | None:
+        name = os.fsencode(self.lead + rel[self.strip:])
+        for lineno, pattern in self.rules:
+            if pattern.matches(name, is_dir):
+                text = pattern.pattern.decode("utf-8", "replace")
+                return Match(self.source, lineno, text, not pattern.is_exclude)
+        return None
+
+
+def _read_rules(path: str) -> bytes | None:
+    """An ignore file's bytes; None if it is missing or a symlink (git
+    refuses to read ignore files through symbolic links)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES):
+            return None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
 
 class Ignorer:
+    """Ignore decisions for the paths of one work tree.
+
+    Paths are work-tree relative, '/'-separated, without a trailing slash.
+    """
+
     def __init__(self, root: str):
+        from .gitrepo import find_git_dir
+
         self.root = root
-        self._rules: list[tuple[str, object]] = []  # (source, IgnoreFilter)
-        self._lines: dict[str, list[str]] = {}
-        self._load(os.path.join(root, IGNORE_FILE), IGNORE_FILE)
-
-    def _load(self, path: str, source: str) -> None:
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            return
-        from dulwich.ignore import IgnoreFilter
-
-        lines = raw.splitlines()
-        self._lines[source] = [line.decode("utf-8", "replace") for line in lines]
-        self._rules.append((source, IgnoreFilter(lines)))
+        self.git_root = find_git_dir(root)
+        self._has_amaignore = os.path.lexists(os.path.join(root, IGNORE_FILE))
+        self._loaded = False
+        self._ignorecase = False
+        self._amaignore: _RuleFile | None = None
+        self._git_global: list[_RuleFile] = []  # info/exclude, then core.excludesFile
+        self._git_above: list[_RuleFile] = []  # .gitignore files above the work tree, deepest first
+        self._sources: dict[str, list[_RuleFile]] = {}  # directory -> rule files, by precedence
+        self._excluded: dict[str, Match | None] = {}  # directory -> the exclusion covering it
 
     @property
     def active(self) -> bool:
-        return bool(self._rules)
+        """Whether any path other than the built-in ones can be ignored."""
+        return self._has_amaignore or self.git_root is not None
 
     def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
         match = self.match(rel, is_dir)
         return match is not None and not match.negated
 
     def match(self, rel: str, is_dir: bool = False) -> Match | None:
-        """The last rule matching ``rel`` or one of its parent directories."""
-        if rel.split("/", 1)[0] in ALWAYS_SKIPPED:
-            return Match("(built in)", 0, rel.split("/", 1)[0] + "/", False)
+        """The rule deciding ``rel``: an exclusion of one of its directories,
+        else the first source's last line matching it (maybe a ``!`` line),
+        else None."""
+        top, _, _ = rel.partition("/")
+        if top in ALWAYS_SKIPPED:
+            return Match(BUILT_IN, 0, top + "/", False)
         if rel in ROOT_FILES:
-            return Match("(built in)", 0, rel, False)
-        if not self._rules:
+            return Match(BUILT_IN, 0, rel, False)
+        if not self.active:
             return None
-        parts = rel.split("/")
-        # A file inside an ignored directory is ignored, whatever a later
-        # rule says about the file itself (gitignore semantics).
-        for depth in range(1, len(parts)):
-            found = self._last_match("/".join(parts[:depth]) + "/")
-            if found is not None and not found.negated:
-                return found
-        return self._last_match(rel + ("/" if is_dir else ""))
+        parent, _, name = rel.rpartition("/")
+        if name == GITIGNORE and self.git_root is not None:
+            return Match(BUILT_IN, 0, GITIGNORE, False)
+        if not self._loaded:
+            self._load()
+        return self._excluded_dir(parent) or self._decide(rel, parent, is_dir)
 
-    def _last_match(self, path: str) -> Match | None:
-        found = None
-        for source, rules in self._rules:
-            for pattern in rules.find_matching(path):
-                pattern_text = pattern.pattern.decode("utf-8", "replace")
-                lineno = self._lineno(source, pattern_text)
-                found = Match(source, lineno, pattern_text, pattern_text.startswith("!"))
+    # -- decisions ---------------------------------------------------------
+
+    def _decide(self, rel: str, parent: str, is_dir: bool) -> Match | None:
+        for rules in self._sources_for(parent):
+            found = rules.last_match(rel, is_dir)
+            if found is not None:
+                return found
+        return None
+
+    def _excluded_dir(self, rel_dir: str) -> Match | None:
+        """The exclusion of ``rel_dir`` or of a directory above it."""
+        if not rel_dir:
+            return None
+        try:
+            return self._excluded[rel_dir]
+        except KeyError:
+            pass
+        parent = rel_dir.rpartition("/")[0]
+        found = self._excluded_dir(parent)
+        if found is None:
+            own = self._decide(rel_dir, parent, True)
+            found = own if own is not None and not own.negated else None
+        self._excluded[rel_dir] = found
         return found
 
-    def _lineno(self, source: str, pattern: str) -> int:
-        for n, line in enumerate(self._lines.get(source, []), 1):
-            if line.strip() == pattern.strip():
-                return n
-        return 0
+    def _sources_for(self, rel_dir: str) -> list[_RuleFile]:
+        """The rule files deciding entries of ``rel_dir``, by precedence."""
+        try:
+            return self._sources[rel_dir]
+        except KeyError:
+            pass
+        if rel_dir:
+            inherited = self._sources_for(rel_dir.rpartition("/")[0])
+            own = self._gitignore(rel_dir)
+            if own is None:
+                sources = inherited
+            else:
+                first = 1 if self._amaignore is not None else 0
+                sources = inherited[:first] + [own] + inherited[first:]
+        else:
+            own = self._gitignore("")
+            sources = [own] if own is not None else []
+            sources += self._git_above + self._git_global
+            if self._amaignore is not None:
+                sources.insert(0, self._amaignore)
+        self._sources[rel_dir] = sources
+        return sources
+
+    def _gitignore(self, rel_dir: str) -> _RuleFile | None:
+        if self.git_root is None:
+            return None
+        source = f"{rel_dir}/{GITIGNORE}" if rel_dir else GITIGNORE
+        raw = _read_rules(os.path.join(self.root, source))
+        if raw is None:
+            return None
+        return _RuleFile(source, raw, self._ignorecase, strip=len(rel_dir) + 1 if rel_dir else 0)
+
+    # -- loading -----------------------------------------------------------
+
+    def _load(self) -> None:
+        self._loaded = True
+        if self._has_amaignore:
+            raw = _read_rules(os.path.join(self.root, IGNORE_FILE))
+            if raw is not None:
+                self._amaignore = _RuleFile(IGNORE_FILE, raw, False)
+        if self.git_root is not None:
+            self._load_git()
+
+    def _load_git(self) -> None:
+        from dulwich.ignore import default_user_ignore_filter_path
+        from dulwich.repo import Repo as GitRepo
+
+        try:
+            git = GitRepo(self.git_root)
+            config = git.get_config_stack()
+            self._ignorecase = config.get_boolean((b"core",), b"ignorecase", False)
+            common = git.commondir()
+        except Exception:  # noqa: BLE001 - an unreadable git repository only loses its rules
+            return
+        # The work tree as git sees it, and the .gitignore files above it.
+        inside = os.path.relpath(self.root, self.git_root).replace(os.sep, "/")
+        inside = "" if inside == "." else inside
+        if inside:
+            parts = inside.split("/")
+            for depth in range(len(parts) - 1, -1, -1):
+                git_dir = "/".join(parts[:depth])
+                path = os.path.join(self.git_root, git_dir, GITIGNORE)
+                raw = _read_rules(path)
+                if raw is not None:
+                    lead = "/".join(parts[depth:]) + "/"
+                    self._git_above.append(_RuleFile(self._show(path), raw, self._ignorecase, lead=lead))
+        lead = inside + "/" if inside else ""
+        exclude = os.path.join(common, "info", "exclude")
+        user = os.path.expanduser(default_user_ignore_filter_path(config))
+        for path, shown in ((exclude, self._show(exclude)), (user, user)):
+            raw = _read_rules(path)
+            if raw is not None:
+                self._git_global.append(_RuleFile(shown, raw, self._ignorecase, lead=lead))
+
+    def _show(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")

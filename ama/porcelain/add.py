@@ -1,7 +1,8 @@
 """Hash files, store them in the object store by link, and stage them.
 
-Directories are added recursively. Files matched by .amaignore are skipped
-(named explicitly they are refused unless --force); symbolic links and
+Directories are added recursively. Ignored files (.amaignore and, inside a
+git repository, git's ignore rules; see 'ama check-ignore') are skipped, and
+named explicitly they are refused unless --force; symbolic links and
 special files found inside directories are skipped with a warning. If any
 named path cannot be added, nothing is staged.
 """
