@@ -26,11 +26,15 @@ def collect(root: str) -> dict:
 
 
 def _dirty(git) -> bool:
-    """Tracked files changed (staged or not) relative to the git HEAD."""
+    """Tracked files changed (staged or not) relative to the git HEAD.
+
+    Untracked files do not count (as in ``git describe --dirty``), and git's
+    index is only read: ama is a guest in the git repository and never
+    refreshes git's stat cache behind its back."""
     from dulwich import porcelain
 
     try:
-        status = porcelain.status(git, untracked_files="no")
+        status = porcelain.status(git, untracked_files="no", optional_locks=False)
     except Exception:
         return True
     staged = any(status.staged[k] for k in status.staged)

@@ -37,7 +37,7 @@ MANUAL = "ama manual"
 # Which document in docs/ holds the formats a command reads or prints.
 DOCS = {
     "status": ["status-format.md", "change-detection.md"],
-    "stat-check": ["status-format.md", "change-detection.md"],
+    "stat-check": ["status-format.md", "change-detection.md", "git-integration.md"],
     "ls-files": ["status-format.md", "index-format.md"],
     "ls-tree": ["status-format.md", "object-format.md"],
     "cat-file": ["status-format.md", "object-format.md"],
@@ -46,7 +46,10 @@ DOCS = {
     "write-tree": ["object-format.md", "plumbing.md"],
     "fsck": ["object-format.md"],
     "commit-tree": ["object-format.md", "plumbing.md"],
-    "add": ["bad-input.md", "object-format.md"],
+    "add": ["bad-input.md", "object-format.md", "git-integration.md"],
+    "check-ignore": ["git-integration.md"],
+    "hooks": ["git-integration.md"],
+    "init": ["git-integration.md"],
 }
 
 ENVIRONMENT = [

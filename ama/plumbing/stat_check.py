@@ -5,17 +5,22 @@ fields and records end with NUL. States: modified, damaged (modified in place
 and the hardlinked cache object with it), deleted, renamed, typechange, and
 with --all also clean; with --untracked also untracked. Hashing happens only
 where stat cannot decide. Exit 0 if every tracked path is clean, 1 if any
-differs.
+differs. With --pending, a commit transaction in flight or interrupted is
+reported first as "pending<TAB>.ama/PENDING" and the exit code is 9 (the
+pre-commit hook of 'ama hooks install' uses this).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from .. import ui
-from ..errors import EXIT_DIFFERS
-from ..repo import Repo
+from ..errors import EXIT_DIFFERS, EXIT_PENDING
+from ..repo import AMA_DIR, Repo
 from ..statcheck import RENAMED, UNTRACKED, apply_refresh, check
+
+PENDING = "pending"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -25,12 +30,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--untracked", action="store_true", help="also print untracked files (they do not change the exit code)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; only the exit code")
     p.add_argument("--no-refresh", action="store_true", help="do not write refreshed snapshots back to the index")
+    p.add_argument("--pending", action="store_true", help="also fail (exit 9) while a commit transaction is pending")
 
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     index = repo.load_index()
     paths = [repo.relpath(p) for p in args.paths] or None
+    pending = args.pending and os.path.lexists(repo.pending_path)
     report = check(repo, index, paths=paths, collect_clean=args.all)
     if not args.no_refresh:
         apply_refresh(repo, report)
@@ -40,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
         if args.untracked:
             records += [(UNTRACKED, p) for p in report.untracked]
         records.sort(key=lambda r: r[1])
+        if pending:
+            records.insert(0, (PENDING, f"{AMA_DIR}/PENDING"))
         if args.z:
             ui.out("".join("\0".join(r) + "\0" for r in records), end="")
         else:
             ui.out("".join("\t".join(r[:1] + tuple(ui.quote_path(x) for x in r[1:])) + "\n" for r in records), end="")
+    if pending:
+        return EXIT_PENDING
     return EXIT_DIFFERS if report.dirty else 0

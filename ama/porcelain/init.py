@@ -4,7 +4,8 @@ Creates DIR/.ama (DIR defaults to the current directory). The asset class
 defaults to the directory's name; the remote defaults to the per-user
 embedded store ($AMA_HOME/store, default ~/.local/share/ama/store). Running
 it again in an existing repository is safe: it changes only what the options
-say.
+say. Inside a git work tree, '/.ama/' is added to the .gitignore of DIR
+unless git ignores .ama/ already (docs/git-integration.md).
 """
 
 from __future__ import annotations
