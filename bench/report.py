@@ -210,7 +210,7 @@ def svg_chart(outcomes: list[Outcome], title: str) -> str:
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">{html.escape(title)}</text>',
         f'<text x="{width / 2}" y="38" text-anchor="middle" fill="#555">ama / peer (log scale): '
-        "left of 1 = ama faster or smaller; | = target limit</text>",
+        "left of 1 = ama faster or smaller; | = target limit; pale = no target</text>",
     ]
     axis_y = top + len(shown) * (bar_h + gap)
     for e in range(lmin, lmax + 1):

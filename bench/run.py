@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,7 +43,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=3600, help="seconds before one run is killed (default 3600)")
     p.add_argument("--out", type=Path, default=suite.REPO / "bench" / "out" / "results.json")
     p.add_argument("--markdown", type=Path, help="update the generated block of this file (e.g. docs/benchmarks.md)")
-    p.add_argument("--chart", type=Path, help="SVG chart path (default: the --markdown path with .svg)")
+    p.add_argument(
+        "--chart",
+        type=Path,
+        default=suite.REPO / "bench" / "ratios.svg",
+        help="SVG chart written with --markdown (default bench/ratios.svg)",
+    )
     args = p.parse_args(argv)
     unknown = {g for g in args.only.split(",") if g} - set(GROUPS)
     if unknown:
@@ -120,8 +126,14 @@ def versions(ctx: suite.Bench, tools: set[str]) -> dict[str, str]:
 
 
 def git_commit() -> str | None:
+    """HEAD, marked when the ama package in the work tree differs from it."""
     r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=suite.REPO, capture_output=True, text=True)
-    return r.stdout.strip() or None
+    if not r.stdout.strip():
+        return None
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "ama", "setup.cfg"], cwd=suite.REPO, capture_output=True, text=True
+    )
+    return r.stdout.strip() + (" + uncommitted changes to ama/" if changed.stdout.strip() else "")
 
 
 def dataset_notes(ctx: suite.Bench, results: dict) -> dict[str, str]:
@@ -158,6 +170,15 @@ def dataset_notes(ctx: suite.Bench, results: dict) -> dict[str, str]:
     return out
 
 
+def progress(r) -> str:
+    if r.skipped:
+        return f"skipped: {r.skipped}"
+    if r.error:
+        return f"error: {r.error}"
+    peak = f", peak {r.peak_rss_kib / 1024:.0f} MiB" if r.peak_rss_kib else ""
+    return f"median {r.median:.3f} s{peak}, n={len(r.samples)}"
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     scale = suite.QUICK if args.quick else suite.FULL
@@ -174,6 +195,7 @@ def main(argv: list[str]) -> int:
     order = [k for k in ops if k in wanted]
 
     print(f"ama bench ({scale.name}): {len(rows)} rows, {len(order)} operations, data in {root}", file=sys.stderr)
+    run_start = time.monotonic()
     load_before = os.getloadavg()[0]
     if load_before > 0.5 * (os.cpu_count() or 1):
         print(f"warning: the machine is busy (load {load_before:.1f}); timings will be noisy", file=sys.stderr)
@@ -182,16 +204,10 @@ def main(argv: list[str]) -> int:
         for i, key in enumerate(order, 1):
             op = ops[key]
             print(f"[{i}/{len(order)}] {key}: {op.label}", file=sys.stderr, flush=True)
+            op_start = time.monotonic()
             r = measure(op, repeat, args.warmup, args.timeout, ctx.missing)
             results[key] = r
-            shown = (
-                f"skipped: {r.skipped}"
-                if r.skipped
-                else f"error: {r.error}"
-                if r.error
-                else f"median {r.median:.3f} s, peak {r.peak_rss_kib / 1024:.0f} MiB, n={len(r.samples)}"
-            )
-            print(f"    {shown}", file=sys.stderr, flush=True)
+            print(f"    {progress(r)} ({time.monotonic() - op_start:.0f} s)", file=sys.stderr, flush=True)
     finally:
         ctx.moto.stop()
 
@@ -226,9 +242,9 @@ def main(argv: list[str]) -> int:
         )
         + "\n"
     )
-    print(f"\nresults: {args.out}")
+    print(f"\nresults: {args.out} (whole run: {time.monotonic() - run_start:.0f} s)")
     if args.markdown:
-        chart = args.chart or args.markdown.with_suffix(".svg")
+        chart = args.chart
         chart.write_text(report.svg_chart(outcomes, f"ama vs peers ({scale.name} run, {meta['date']})"))
         rel = os.path.relpath(chart, args.markdown.parent)
         report.write_markdown(args.markdown, report.markdown_block(outcomes, meta, rel))

@@ -1,8 +1,10 @@
 """Run one command many times and keep what it cost.
 
 Every timed run is a fresh child process: wall time from `perf_counter` around
-spawn-to-reap, CPU time and peak resident memory from `wait4`, so a number never
-mixes the harness's own work with the tool's.  Work that prepares a run (a fresh
+spawn-to-reap and CPU time from `wait4`, so a number never mixes the harness's own
+work with the tool's.  Peak memory is taken by GNU time for the ops that ask for it:
+`wait4`'s ru_maxrss would include the harness's own RSS, which a vfork+exec child
+inherits as its starting high-water mark.  Work that prepares a run (a fresh
 repository, a reset S3 bucket) happens in `before_each`, outside the timed region.
 """
 
@@ -39,13 +41,17 @@ class Command:
     cwd: Path
     env: dict[str, str] | None = None
     ok_codes: tuple[int, ...] = (0,)
+    rss: bool = False
+
+
+GNU_TIME = "/usr/bin/time"
 
 
 @dataclass
 class Run:
     wall: float
     cpu: float
-    maxrss_kib: int
+    maxrss_kib: int | None
     code: int
     stdout: str
     stderr: str
@@ -64,6 +70,7 @@ class Op:
     check: Callable[[str], str | None] | None = None
     verify: Callable[[], str | None] | None = None
     repeat: int | None = None
+    rss: bool = False
 
 
 @dataclass
@@ -116,10 +123,19 @@ def first_line(text: str) -> str:
 
 def spawn(cmd: Command, timeout: float) -> Run:
     """Run `cmd` once in its own session; kill the whole group at `timeout`."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    argv = cmd.argv
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
+        if cmd.rss:
+            if not os.access(GNU_TIME, os.X_OK):
+                raise Skipped(f"{GNU_TIME} not found (apt-get install time) to measure peak memory")
+            argv = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv]
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd.argv,
+            argv,
             cwd=cmd.cwd,
             env=cmd.env,
             stdin=subprocess.DEVNULL,
@@ -148,16 +164,23 @@ def spawn(cmd: Command, timeout: float) -> Run:
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+        maxrss = _last_int(rss.read()) if cmd.rss else None
     if timed_out.is_set():
         raise CommandFailed(f"timeout after {timeout:.0f} s")
     return Run(
         wall=wall,
         cpu=usage.ru_utime + usage.ru_stime,
-        maxrss_kib=usage.ru_maxrss,
+        maxrss_kib=maxrss,
         code=proc.returncode,
         stdout=stdout,
         stderr=stderr,
     )
+
+
+def _last_int(text: str) -> int | None:
+    """GNU time's -o file: "Command exited with non-zero status N" may precede %M."""
+    lines = text.split()
+    return int(lines[-1]) if lines and lines[-1].isdigit() else None
 
 
 def sh(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> str:
@@ -196,6 +219,7 @@ def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callabl
             if op.before_each:
                 op.before_each()
             cmd = op.command()
+            cmd.rss = op.rss
             run = spawn(cmd, timeout)
             if run.code not in cmd.ok_codes:
                 raise CommandFailed(describe_failure(cmd.argv, run))
@@ -205,7 +229,8 @@ def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callabl
             if i >= warmup:
                 result.samples.append(run.wall)
                 result.cpu.append(run.cpu)
-                result.maxrss_kib.append(run.maxrss_kib)
+                if run.maxrss_kib is not None:
+                    result.maxrss_kib.append(run.maxrss_kib)
     except CommandFailed as exc:
         result.error = exc.line
     except Skipped as exc:
