@@ -86,7 +86,13 @@ FILES = [
     (".ama/refs/assets/", "One file per asset, holding its newest commit id."),
     (".ama/logs/", "An append-only log of every ref change."),
     (".ama/PENDING", "Present while a commit is in flight or was interrupted."),
-    (".amaignore", "Paths to leave alone, in gitignore syntax, at the work-tree root."),
+    (".ama/txn.lock", "Held by commit and checkout; records the owner's pid and host."),
+    (
+        ".amaignore",
+        "Paths to leave alone, in gitignore syntax, at the work-tree root; inside a git repository "
+        "git's ignore files apply after it (ama check-ignore -v names the deciding rule).",
+    ),
+    (".ama-asset", "The pointer file, written by commit and checkout: the asset, version and commit the work tree holds; meant to be tracked by git."),
 ]
 
 
