@@ -42,15 +42,11 @@ class Work:
     def write(self, rel: str, data: bytes | str) -> Path:
         return write(self.root / rel, data)
 
-    def commit(self, message: str, *paths: str) -> str:
-        """``ama add PATHS`` (if any) and ``ama commit``; the new commit id."""
+    def commit(self, message: str, *paths: str) -> None:
+        """``ama add PATHS`` (if any), then ``ama commit``."""
         if paths:
             self.ok("add", *paths)
         self.ok("commit", "-m", message)
-        return self.head()
-
-    def head(self) -> str:
-        return self.ok("rev-parse", "HEAD").out.strip()
 
     def clone(self, name: str, directory: str) -> Work:
         """``ama clone NAME DIR`` run from this work tree's parent."""

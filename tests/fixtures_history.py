@@ -1,5 +1,6 @@
-"""Fixtures of the history and remote command tests (import with
-``from fixtures_history import *``)."""
+"""Fixtures of the history, remote-command and gc tests, loaded by their
+modules as a plugin (``pytest_plugins = ["fixtures_history"]``) so that the
+session-scoped ``history`` is built once for all of them."""
 
 from __future__ import annotations
 
@@ -9,21 +10,20 @@ from pathlib import Path
 import pytest
 from e2e import Work, make_env
 
-__all__ = ["History", "history", "ama_env", "work"]
-
 
 @pytest.fixture
-def ama_env(tmp_path: Path) -> dict[str, str]:
-    """conftest's environment, with the author date fixed as well."""
+def e2e_env(tmp_path: Path) -> dict[str, str]:
+    """An isolated environment (conftest.isolated_env) with the author date
+    fixed too; its remote is the per-user store under ``tmp_path/home``."""
     home = tmp_path / "home"
     home.mkdir()
     return make_env(home)
 
 
 @pytest.fixture
-def work(tmp_path: Path, ama_env: dict[str, str]) -> Work:
+def e2e_work(tmp_path: Path, e2e_env: dict[str, str]) -> Work:
     """An initialised work tree of class ``data`` with a fresh remote."""
-    w = Work(tmp_path / "data", ama_env)
+    w = Work(tmp_path / "data", e2e_env)
     w.ok("init")
     return w
 

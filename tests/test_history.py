@@ -8,11 +8,12 @@ import os
 import pytest
 from conftest import one_line_error
 from e2e import AUTHOR, DATE_SHOWN, DATE_UTC, Work, object_path
-from fixtures_history import *  # noqa: F401,F403
 
 from ama.objects import Commit, build_trees
 from ama.porcelain.show import meta_lines
 from ama.treediff import diff_trees
+
+pytest_plugins = ["fixtures_history"]
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,8 @@ def test_log_of_a_clone_fetches_the_parent_commits_once(clone3, history):
         clone3.ok("config", "remote.origin.url", str(history.home / "store"))
 
 
-def test_log_without_a_commit_is_one_line_error(work):
-    assert "no commit" in one_line_error(work("log"), 11)
+def test_log_without_a_commit_is_one_line_error(e2e_work):
+    assert "no commit" in one_line_error(e2e_work("log"), 11)
 
 
 # -- versions ----------------------------------------------------------------
@@ -136,17 +137,17 @@ def test_show_git_provenance_line(history):
     assert meta_lines(commit()) == []
 
 
-def test_show_records_git_state_of_a_commit_made_in_git(tmp_path, ama_env):
+def test_show_records_git_state_of_a_commit_made_in_git(tmp_path, e2e_env):
     import subprocess
 
-    git_env = {**ama_env, "GIT_AUTHOR_NAME": "g", "GIT_AUTHOR_EMAIL": "g@x", "GIT_COMMITTER_NAME": "g",
+    git_env = {**e2e_env, "GIT_AUTHOR_NAME": "g", "GIT_AUTHOR_EMAIL": "g@x", "GIT_COMMITTER_NAME": "g",
                "GIT_COMMITTER_EMAIL": "g@x"}
     root = tmp_path / "proj"
     root.mkdir()
     for args in (["init", "-q", "-b", "trunk"], ["commit", "-q", "--allow-empty", "-m", "c"]):
         subprocess.run(["git", *args], cwd=root, env=git_env, check=True)
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-    w = Work(root / "data", ama_env)
+    w = Work(root / "data", e2e_env)
     w.ok("init")
     w.write("f", "x")
     w.commit("in git", "f")
@@ -200,10 +201,10 @@ def test_diff_against_the_work_tree(history, tmp_path):
     assert w("diff", "--name-status", "data/1/2").out == "D\td/b.bin\nD\td/c.bin\nA\tnew.txt\n"
 
 
-def test_diff_in_a_repo_without_commits_shows_the_staged_files(work):
-    work.write("x/y", "1")
-    work.ok("add", "x")
-    r = work("diff", "--name-status")
+def test_diff_in_a_repo_without_commits_shows_the_staged_files(e2e_work):
+    e2e_work.write("x/y", "1")
+    e2e_work.ok("add", "x")
+    r = e2e_work("diff", "--name-status")
     assert (r.rc, r.out) == (1, "A\tx/y\n")
 
 
