@@ -1,0 +1,227 @@
+"""Remove local objects nothing refers to; expire abandoned reservations.
+
+An object is kept when the index names it, or when it is reachable from
+HEAD's commit, a local ref, or a pending commit: the commits, their
+parents (as far as they are stored here), their trees and the contents
+those name. Everything else in .ama/objects is removed, with temporary
+files left there by interrupted writes once they are an hour old. Removing
+an object removes only the store's name for it: with the hardlink link
+mode a content object is the same inode as a work-tree file, and that file
+is never touched (its space stays in use, which the report says).
+Committed versions stay on the remote and are fetched again when needed.
+
+--expire-reservations also marks abandoned the version reservations on the
+remote (of the current asset class) that are older than --older-than HOURS
+(default 24): commits that were interrupted and never resumed, which block
+new commits of their asset. The reservation of this work tree's own pending
+commit is never expired. --dry-run reports without changing anything.
+
+gc holds the repository's transaction and index locks, so no commit, add or
+checkout runs meanwhile. It refuses to run when core.objects puts the store
+outside .ama/ (another work tree may share it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass, field
+
+from .. import ui
+from ..assets import RESERVED, Assets
+from ..checkout import MARKER
+from ..errors import AmaError, UsageError
+from ..index import Index, entry_id
+from ..objects import Commit, object_type, parse_tree
+from ..refs import list_refs, read_head
+from ..remotes import open_repo_remote
+from ..repo import Repo
+from ..txn import Pending, TxnLock
+
+TMP_PREFIXES = (".tmp-", ".ama-tmp-")
+TMP_MAX_AGE = 3600
+HEX = frozenset("0123456789abcdef")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--dry-run", action="store_true", help="report what would be removed; remove nothing")
+    p.add_argument("--expire-reservations", action="store_true",
+                   help="abandon stale version reservations on the remote")
+    p.add_argument("--older-than", type=float, metavar="HOURS",
+                   help="with --expire-reservations: reservations older than this (default: 24)")
+    p.add_argument("--remote", help="remote for --expire-reservations (default: core.remote, else origin)")
+
+
+@dataclass
+class Sweep:
+    objects: list[str] = field(default_factory=list)
+    freed: int = 0
+    still_linked: int = 0
+    temps: list[str] = field(default_factory=list)
+    temp_bytes: int = 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.older_than is not None and not args.expire_reservations:
+        raise UsageError("--older-than goes with --expire-reservations")
+    if args.older_than is not None and args.older_than < 0:
+        raise UsageError("--older-than takes a number of hours from 0")
+    repo = Repo.discover()
+    if repo.config.get("core.objects"):
+        raise UsageError(
+            f"core.objects puts the store at {repo.objects_dir}, which other work trees may share; "
+            f"gc cannot see what they use, so it does not run there"
+        )
+    with TxnLock(repo), repo.locked_index() as (_lock, index):
+        pending = Pending.load(repo)
+        keep = reachable(repo, index, pending)
+        sweep = sweep_store(repo.store.root, keep, args.dry_run)
+        _report_sweep(sweep, args.dry_run)
+        if args.expire_reservations:
+            hours = 24.0 if args.older_than is None else args.older_than
+            expire(repo, args, hours * 3600, pending.txid if pending else None)
+    return 0
+
+
+def reachable(repo: Repo, index: Index, pending: Pending | None) -> set[str]:
+    """Every object id that must stay: see the module docstring."""
+    store = repo.store
+    keep = {entry_id(e) for e in index.entries.values()}
+    commits: list[str | None] = list(list_refs(repo).values())
+    commits.append(read_head(repo).commit)
+    trees: list[str] = []
+    if pending is not None:
+        commits += [pending.commit, pending.parent]
+        trees.append(pending.tree)
+    try:
+        with open(repo.path(MARKER)) as f:
+            commits.append(f.read().strip())
+    except FileNotFoundError:
+        pass
+    try:
+        while commits or trees:
+            if commits:
+                commit_id = commits.pop()
+                if not commit_id or commit_id in keep or not store.has(commit_id):
+                    continue
+                keep.add(commit_id)
+                commit = Commit.parse(store.read_bytes(commit_id), commit_id)
+                commits.append(commit.parent)
+                trees.append(commit.tree)
+                continue
+            tree_id = trees.pop()
+            if not tree_id or tree_id in keep or not store.has(tree_id):
+                continue
+            keep.add(tree_id)
+            data = store.read_bytes(tree_id)
+            if object_type(data) != "tree":
+                continue
+            for entry in parse_tree(data, tree_id):
+                if entry.kind == "tree":
+                    trees.append(entry.digest)
+                else:
+                    keep.add(entry.digest)
+    except AmaError as e:
+        raise type(e)(f"{e}; gc removed nothing (run 'ama fsck')", e.exit_code) from None
+    return keep
+
+
+def sweep_store(root: str, keep: set[str], dry_run: bool) -> Sweep:
+    """Remove (or with ``dry_run`` only count) unreferenced objects and
+    stale temporary files. Only names of the store's own shapes are
+    touched: ``hh/<62 hex>`` objects and its temporary files."""
+    sweep = Sweep()
+    now = time.time()
+    try:
+        heads = sorted(os.listdir(root))
+    except FileNotFoundError:
+        return sweep
+    for head in heads:
+        directory = os.path.join(root, head)
+        if len(head) != 2 or not HEX.issuperset(head) or not os.path.isdir(directory):
+            continue
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name.startswith(TMP_PREFIXES):
+                st = _lstat(path)
+                if st is not None and now - st.st_mtime > TMP_MAX_AGE and _remove(path, dry_run):
+                    sweep.temps.append(path)
+                    sweep.temp_bytes += st.st_size if st.st_nlink == 1 else 0
+                continue
+            if len(name) != 62 or not HEX.issuperset(name) or head + name in keep:
+                continue
+            st = _lstat(path)
+            if st is None or not _remove(path, dry_run):
+                continue
+            sweep.objects.append(head + name)
+            if st.st_nlink > 1:
+                sweep.still_linked += 1
+            else:
+                sweep.freed += st.st_size
+    return sweep
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _remove(path: str, dry_run: bool) -> bool:
+    if dry_run:
+        return True
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def _report_sweep(sweep: Sweep, dry_run: bool) -> None:
+    verb = "would remove" if dry_run else "removed"
+    if not sweep.objects and not sweep.temps:
+        ui.out("nothing to remove: every local object is in use")
+        return
+    if sweep.objects:
+        n = len(sweep.objects)
+        line = f"{verb} {n} unreferenced object{'' if n == 1 else 's'}, {ui.human_size(sweep.freed)} freed"
+        if sweep.still_linked:
+            k = sweep.still_linked
+            line += (f" ({k} {'is a hardlink of a file' if k == 1 else 'are hardlinks of files'} outside the store: "
+                     f"{'its' if k == 1 else 'their'} space stays in use)")
+        ui.out(line)
+    if sweep.temps:
+        n = len(sweep.temps)
+        ui.out(f"{verb} {n} stale temporary file{'' if n == 1 else 's'}, {ui.human_size(sweep.temp_bytes)}")
+
+
+def expire(repo: Repo, args: argparse.Namespace, older_than: float, keep_txid: str | None) -> None:
+    cls = read_head(repo).cls
+    assets = Assets(open_repo_remote(repo, args.remote))
+    if args.dry_run:
+        names = _stale_reservations(assets, cls, older_than, keep_txid)
+    else:
+        names = assets.expire_reservations(cls, older_than, keep_txid=keep_txid)
+    verb = "would expire" if args.dry_run else "expired"
+    if names:
+        ui.out(f"{verb} {len(names)} reservation{'' if len(names) == 1 else 's'}: {', '.join(names)}")
+    else:
+        ui.out(f"no reservation of class {cls} is older than {older_than / 3600:g} hours")
+
+
+def _stale_reservations(assets: Assets, cls: str, older_than: float, keep_txid: str | None) -> list[str]:
+    """What ``Assets.expire_reservations`` would abandon, read-only."""
+    now = time.time()
+    names = []
+    for seq in assets.list_seqs(cls):
+        for n in assets.version_numbers(cls, seq):
+            record, _ = assets.read_version(cls, seq, n)
+            if (
+                record.get("status") == RESERVED
+                and record.get("txid") != keep_txid
+                and now - record.get("reserved_at", now) >= older_than
+            ):
+                names.append(f"{cls}/{seq}/{n}")
+    return names
