@@ -3,9 +3,10 @@
 'ama remote add NAME URL' records a remote: URL is a directory (made
 absolute), file:///path or s3://bucket/prefix; --endpoint (and --region,
 --profile) are for S3-compatible services. 'ama remote list' prints the
-names; with -v one line per remote, "NAME<TAB>URL", the default remote
-marked with "* " and an endpoint shown as " (endpoint URL)". 'ama remote
-remove NAME' forgets a remote (nothing on it is touched). 'ama remote
+names; with -v one line per remote, "* NAME<TAB>URL" for the default one
+and "  NAME<TAB>URL" for the others, followed by " (endpoint URL)" when an
+endpoint is set. 'ama remote remove NAME' forgets a remote (nothing on it
+is touched; if it was the default, "origin" is again). 'ama remote
 set-default NAME' makes commands use NAME when no --remote is given
 (core.remote; without it, "origin").
 """
