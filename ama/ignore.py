@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 
 ALWAYS_SKIPPED = frozenset({".ama", ".git"})
 IGNORE_FILE = ".amaignore"
@@ -58,15 +59,19 @@ class Match:
 class _RuleFile:
     """The patterns of one ignore file, each with its line number.
 
-    ``prefix`` turns a work-tree path into the path the file's patterns
-    are written against: ``strip`` leading characters are dropped (a
-    ``.gitignore`` in a subdirectory) and ``lead`` is put in front (git's
-    files above the work tree see it as a subdirectory).
+    ``strip`` leading bytes of a work-tree path are dropped (a ``.gitignore``
+    in a subdirectory) and ``lead`` is put in front (git's files above the
+    work tree see it as a subdirectory) to get the name the file's patterns
+    are written against.
+
+    Most paths match no line of a file, so one regex made of all its
+    patterns answers that first (one call instead of one per line); only a
+    path it matches is tried line by line, by dulwich, for the deciding one.
     """
 
-    __slots__ = ("source", "rules", "strip", "lead")
+    __slots__ = ("source", "rules", "strip", "lead", "_any_file", "_any_dir")
 
-    def __init__(self, source: str, raw: bytes, ignorecase: bool, strip: int = 0, lead: str = ""):
+    def __init__(self, source: str, raw: bytes, ignorecase: bool, strip: int = 0, lead: bytes = b""):
         from dulwich.ignore import Pattern, read_ignore_patterns
 
         self.source = source
@@ -80,14 +85,40 @@ class _RuleFile:
                 except Exception:  # noqa: BLE001 - git skips a malformed pattern, and so do we
                     continue
         self.rules.reverse()  # the last matching line wins
+        self._any_file = _any_of([p for _, p in self.rules if not p.is_directory_only], ignorecase)
+        self._any_dir = _any_of([p for _, p in self.rules], ignorecase)
 
-    def last_match(self, rel: str, is_dir: bool) -> Match | None:
-        name = os.fsencode(self.lead + rel[self.strip:])
+    def last_match(self, rel: bytes, is_dir: bool) -> Match | None:
+        name = self.lead + rel[self.strip:]
+        any_match = self._any_dir if is_dir else self._any_file
+        if any_match is None or any_match.match(name) is None:
+            return None
         for lineno, pattern in self.rules:
             if pattern.matches(name, is_dir):
                 text = pattern.pattern.decode("utf-8", "replace")
                 return Match(self.source, lineno, text, not pattern.is_exclude)
         return None
+
+
+def _any_of(patterns: list, ignorecase: bool) -> re.Pattern | None:
+    """One regex matching a name if any of ``patterns`` does: the union of
+    the regexes dulwich's ``Pattern.matches`` uses (``translate`` of the
+    pattern without its '!', its escape and its trailing '/')."""
+    from dulwich.ignore import translate
+
+    parts = []
+    for p in patterns:
+        if p.is_empty:
+            continue
+        text = p.pattern
+        if not p.is_exclude:
+            text = text[1:]
+        elif text[:1] == b"\\" and text[1:2] in (b"!", b"#"):
+            text = text[1:]
+        parts.append(b"(?:" + translate(text.rstrip(b"/")).removeprefix(b"(?ms)") + b")")
+    if not parts:
+        return None
+    return re.compile(b"|".join(parts), re.M | re.S | (re.I if ignorecase else 0))
 
 
 def _read_rules(path: str) -> bytes | None:
@@ -153,8 +184,9 @@ class Ignorer:
     # -- decisions ---------------------------------------------------------
 
     def _decide(self, rel: str, parent: str, is_dir: bool) -> Match | None:
+        name = os.fsencode(rel)
         for rules in self._sources_for(parent):
-            found = rules.last_match(rel, is_dir)
+            found = rules.last_match(name, is_dir)
             if found is not None:
                 return found
         return None
@@ -205,7 +237,8 @@ class Ignorer:
         raw = _read_rules(os.path.join(self.root, source))
         if raw is None:
             return None
-        return _RuleFile(source, raw, self._ignorecase, strip=len(rel_dir) + 1 if rel_dir else 0)
+        rules = _RuleFile(source, raw, self._ignorecase, strip=len(os.fsencode(rel_dir)) + 1 if rel_dir else 0)
+        return rules if rules.rules else None
 
     # -- loading -----------------------------------------------------------
 
@@ -239,15 +272,22 @@ class Ignorer:
                 path = os.path.join(self.git_root, git_dir, GITIGNORE)
                 raw = _read_rules(path)
                 if raw is not None:
-                    lead = "/".join(parts[depth:]) + "/"
-                    self._git_above.append(_RuleFile(self._show(path), raw, self._ignorecase, lead=lead))
-        lead = inside + "/" if inside else ""
+                    lead = os.fsencode("/".join(parts[depth:]) + "/")
+                    self._keep(self._git_above, _RuleFile(self._show(path), raw, self._ignorecase, lead=lead))
+        lead = os.fsencode(inside + "/" if inside else "")
         exclude = os.path.join(common, "info", "exclude")
         user = os.path.expanduser(default_user_ignore_filter_path(config))
         for path, shown in ((exclude, self._show(exclude)), (user, user)):
             raw = _read_rules(path)
             if raw is not None:
-                self._git_global.append(_RuleFile(shown, raw, self._ignorecase, lead=lead))
+                self._keep(self._git_global, _RuleFile(shown, raw, self._ignorecase, lead=lead))
+
+    @staticmethod
+    def _keep(sources: list[_RuleFile], rules: _RuleFile) -> None:
+        """Add ``rules`` unless it has no pattern (git's default
+        info/exclude holds only comments)."""
+        if rules.rules:
+            sources.append(rules)
 
     def _show(self, path: str) -> str:
         return os.path.relpath(path, self.root).replace(os.sep, "/")
