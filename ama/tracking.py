@@ -27,6 +27,7 @@ class Fetched:
     seq: int
     version: int
     commit: str
+    tree: str
     old_commit: str | None
     old_version: int | None
     files: list[tuple[str, str, int, str]]  # (path, digest, size, mode), as sync.fetch_trees
@@ -46,7 +47,7 @@ def fetch_latest(repo: Repo, remote: Remote, head: Head, jobs: int) -> Fetched:
     remote_head = Assets(remote).head(head.cls, head.seq)
     if remote_head is None:
         raise NotFound(f"asset {head.asset} has no committed version on {remote.url}")
-    _commit, files = fetch_version(repo, remote, remote_head.commit, jobs)
+    commit, files = fetch_version(repo, remote, remote_head.commit, jobs)
     ref = f"assets/{head.cls}/{head.seq}"
     old = read_ref(repo, ref)
     old_version = _version_of(repo, old)
@@ -54,7 +55,9 @@ def fetch_latest(repo: Repo, remote: Remote, head: Head, jobs: int) -> Fetched:
     if old != remote_head.commit and (old_version is None or old_version < remote_head.version):
         update_ref(repo, ref, remote_head.commit, old=old or ZERO, reason="fetch")
         moved = True
-    return Fetched(head.cls, head.seq, remote_head.version, remote_head.commit, old, old_version, files, moved)
+    return Fetched(
+        head.cls, head.seq, remote_head.version, remote_head.commit, commit.tree, old, old_version, files, moved
+    )
 
 
 def _version_of(repo: Repo, commit_id: str | None) -> int | None:

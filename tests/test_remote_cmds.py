@@ -66,12 +66,14 @@ def test_fetch_then_pull_carries_staged_work_onto_the_new_version(pair):
     assert head_fields(b) == {"class": "data", "seq": "1", "version": "2", "commit": v2}
     assert (b.root / "a.txt").read_text() == "a2\n" and (b.root / "c.txt").read_text() == "c2\n"
     assert sorted(read_index(b.root)) == ["a.txt", "b.txt", "c.txt", "n.txt"]
+    assert b.ok("status", "--porcelain").out == "A  n.txt\n"
     b.ok("commit", "-m", "three")
     v3 = ref(b)
     assert stored_commit(b, v3).parent == v2 and stored_commit(b, v3).version == 3
 
     assert a.ok("pull").out.startswith("asset data/1: version 3 (was version 2)")
     assert (a.root / "n.txt").read_text() == "mine\n"
+    assert a.ok("status", "--porcelain").out == ""
     assert a.ok("pull").out == "asset data/1: already up to date (version 3)\n"
 
 

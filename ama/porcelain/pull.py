@@ -55,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         files = pull_files(repo, repo.load_index(), head.commit, fetched.files, args.force)
         target = Head(fetched.cls, fetched.seq, fetched.version, fetched.commit)
-        written, removed = materialize(repo, files, target, args.force)
+        # The index's cached root tree is the version's only when nothing
+        # staged was carried over.
+        exact = files == {path: (digest, size, mode) for path, digest, size, mode in fetched.files}
+        written, removed = materialize(repo, files, target, args.force, tree=fetched.tree if exact else None)
     if not args.quiet:
         was = f"version {head.version}" if head.version else "no version"
         ui.out(
