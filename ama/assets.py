@@ -246,7 +246,10 @@ class Assets:
                 raise Conflict(f"version {cls}/{seq}/{n} was committed with another commit")
             return
         if record.get("status") != RESERVED:
-            raise Conflict(f"version {cls}/{seq}/{n} is {record.get('status')}: the reservation expired")
+            raise Conflict(
+                f"version {cls}/{seq}/{n} is {record.get('status')}: the reservation expired; "
+                f"give this commit up with 'ama commit --abandon' (it then becomes a new asset)"
+            )
         updated = {**record, **fields, "status": COMMITTED, "committed_at": int(time.time())}
         try:
             self.remote.replace(version_key(cls, seq, n), _dump(updated), token)

@@ -106,3 +106,32 @@ def test_resume_or_abandon_without_an_interrupted_commit_is_a_usage_error(tmp_pa
     ok(run_ama("init", "--class", CLS, "--remote", tmp_path / "remote", cwd=work, env=env))
     for flag in ("--resume", "--abandon"):
         assert "no interrupted commit" in one_line_error(run_ama("commit", flag, cwd=work, env=env), 2)
+
+
+def test_abandon_is_honoured_when_the_staged_files_did_not_change(tmp_path):
+    # A reservation expired meanwhile ('ama gc --expire-reservations'): the
+    # interrupted commit can no longer finish, and giving it up must work.
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(run_ama("init", "--class", CLS, "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"a.txt": "a\n"})
+    ok(run_ama("add", ".", cwd=work, env=env))
+    assert run_ama("commit", "-m", "one", cwd=work, env={**env, "AMA_FAILPOINT": "after-reserve"}).rc == -9
+    pending = read_pending(work)
+    from ama.assets import Assets
+    from ama.remote.local import LocalRemote
+
+    assert Assets(LocalRemote(str(tmp_path / "remote"))).abandon(CLS, 1, 1, pending["txid"])
+
+    finishing = run_ama("commit", "-m", "one", cwd=work, env=env)
+    assert finishing.rc == 8 and "--abandon" in finishing.err.splitlines()[-1], finishing.err
+    assert read_pending(work) is not None
+
+    ok(run_ama("commit", "--abandon", cwd=work, env=env, input=""))
+    view = DirView(tmp_path / "remote")
+    assert read_pending(work) is None
+    assert view.versions(CLS, 1)[1]["status"] == "abandoned" and view.head(CLS, 1) is None
+    assert view.versions(CLS, 2)[1]["status"] == "committed"
+    assert view.head(CLS, 2)["version"] == 1
+    assert_consistent(work, view)

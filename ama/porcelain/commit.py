@@ -9,6 +9,8 @@ finished first. If the staged files changed since, you are asked whether the
 changes belong to the interrupted version; without a terminal pass --resume
 (yes: commit everything as that version) or --abandon (no: release the
 reservation and commit the changes as a new asset with no parent).
+--abandon gives up an interrupted commit even if nothing changed since (for
+one whose reservation expired), unless its version is already committed.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
     remote = open_repo_remote(repo, pending.remote)
     # Only the id for now: the store gets the trees if they are committed.
     tree = build_trees({path: (entry_id(e), e[1], e[7]) for path, e in index.entries.items()}, hash_bytes)
-    if tree == pending.tree or version_committed(remote, pending):
+    if version_committed(remote, pending) or (tree == pending.tree and not args.abandon):
         ui.info(f"finishing the interrupted commit of {pending.describe()}")
         # A version already committed on the remote is only finished here:
         # its contents are not uploaded again, whatever the index holds now.
