@@ -426,3 +426,49 @@ def test_stat_check_pending_exit_code(repo, ama, ama_env):
     r = ama("stat-check", "--pending")
     assert (r.rc, r.out) == (9, "pending\t.ama/PENDING\n")
     assert ama("stat-check").rc == 0
+
+
+def test_one_set_of_hooks_serves_several_work_trees(project):
+    p = project
+    second = p.top / "models"
+    second.mkdir()
+    ok(run_ama("init", cwd=second, env=p.env))
+    ok(p.ama("hooks", "install"))
+    ok(p.ama("hooks", "install", cwd=second))
+    hook = p.top / ".git" / "hooks" / "pre-commit"
+    assert "# ama-worktree: data\n# ama-worktree: models\n" in hook.read_text()
+
+    write(second / "m.bin", b"weights")
+    ok(p.ama("add", "m.bin", cwd=second))
+    replace_file(second / "m.bin", b"other weights")
+    refused = p.git("commit", "-q", "--allow-empty", "-m", "x", check=False)
+    assert refused.rc != 0 and "models/m.bin: modified since 'ama add'" in refused.err
+
+    ok(p.ama("hooks", "uninstall"))
+    assert "# ama-worktree: data\n" not in hook.read_text()
+    assert p.ama("hooks", "status").rc == 1 and ok(p.ama("hooks", "status", cwd=second))
+    ok(p.ama("hooks", "uninstall", cwd=second))
+    assert not any((hook.parent / name).exists() for name in HOOKS)
+
+
+def test_ignore_fast_path_agrees_with_dulwich_line_by_line():
+    """A rule file first asks one regex made of all its patterns; it must
+    say "match" exactly when one of dulwich's patterns matches."""
+    from ama.ignore import _RuleFile
+
+    patterns = (
+        b"*.py[cod]\n__pycache__/\n/site\nbuild/\n*.egg-info/\n!keep.log\n*.log\n\\!bang\n\\#hash\na/**/b\n"
+        b"**/foo\nfoo/**\n[a-c]?.txt\n!/dir/\ndir/*\n/only/root\nx\\ y\n!\n/\n"
+    )
+    names = [
+        b"a.pyc", b"x/a.pyo", b"__pycache__", b"q/__pycache__", b"site", b"q/site", b"build", b"src/build",
+        b"x.egg-info", b"keep.log", b"q/x.log", b"!bang", b"#hash", b"a/b", b"a/x/y/b", b"z/foo", b"foo",
+        b"foo/bar", b"ab.txt", b"abc.txt", b"dir", b"dir/x", b"only/root", b"q/only/root", b"x y", b"A.PYC",
+        b"data/f.bin",
+    ]
+    for ignorecase in (False, True):
+        rules = _RuleFile("t", patterns, ignorecase)
+        for name in names:
+            for is_dir in (False, True):
+                exact = any(p.matches(name, is_dir) for _, p in rules.rules)
+                assert (rules.last_match(name, is_dir) is not None) == exact, (name, is_dir, ignorecase)
