@@ -235,7 +235,7 @@ def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callabl
         result.error = exc.line
     except Skipped as exc:
         result.skipped = str(exc)
-    except OSError as exc:
+    except Exception as exc:  # a harness bug must cost one row, not the whole run
         result.error = f"{type(exc).__name__}: {exc}"
     if result.error:
         result.samples.clear()
