@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import NotFound, UsageError
+from .errors import Corrupt, NotFound, UsageError
 from .refs import read_head, read_ref
 from .repo import Repo
 
@@ -46,7 +46,9 @@ def resolve(repo: Repo | None, name: str, remote=None) -> Resolved:
 
             commit_id = resolve_prefix(repo.store, name)
             commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
-            cls, seq = commit.asset.split("/")
+            cls, _, seq = commit.asset.partition("/")
+            if not seq.isdigit():
+                raise Corrupt(f"commit {commit_id} names no asset version ('asset {commit.asset}')")
             return Resolved(commit_id, cls, int(seq), commit.version)
         raise NotFound(f"'{name}' is not a version name (CLASS/SEQ[/N], CLASS/ALIAS, HEAD or a commit id)")
     cls, middle, n = parse_asset_name(name)

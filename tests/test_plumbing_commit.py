@@ -80,3 +80,35 @@ def test_plumbing_script_reproduces_ama_commit(tmp_path):
     twin_contents = DirView(tmp_path / "twin-remote").objects()
     assert set(contents) <= set(twin_contents)
     assert len(contents) == len(V1) + len(V2)
+
+
+def test_commit_tree_refuses_what_could_not_be_read_back(tmp_path):
+    from conftest import one_line_error
+
+    from ama.objects import Commit
+
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    make_tree(work, env, tmp_path / "remote")
+    ok(run_ama("add", ".", cwd=work, env=env))
+    tree = ok(run_ama("write-tree", cwd=work, env=env)).out.strip()
+    objects_before = sorted(p.name for p in (work / ".ama/objects").rglob("*"))
+    bad = [
+        ["--asset", "data", "--version", "1"],
+        ["--asset", "data/x", "--version", "1"],
+        ["--asset", "data/1", "--version", "0"],
+        ["--asset", "data/1", "--version", "1", "--meta", "two words=1"],
+        ["--asset", "data/1", "--version", "1", "--input", "other/1/1=not-an-id"],
+        ["--asset", "data/1", "--version", "1", "--input", f"other 1/1={'a' * 64}"],
+    ]
+    for args in bad:
+        line = one_line_error(run_ama("commit-tree", tree, "-m", "m", *args, cwd=work, env=env), 2)
+        assert line.startswith("ama commit-tree: --"), line
+    assert sorted(p.name for p in (work / ".ama/objects").rglob("*")) == objects_before
+
+    # A commit naming no asset version (hand-made) is reported, not a crash.
+    stray = work / "stray"
+    stray.write_bytes(Commit(tree=tree, asset="nothing", version=1, author="A <a@b>", time=0, tz="+0000",
+                             message="m").serialize())
+    commit_id = ok(run_ama("hash-object", "-w", "stray", cwd=work, env=env)).out.strip()
+    assert "names no asset version" in one_line_error(run_ama("rev-parse", commit_id, cwd=work, env=env), 6)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from .. import ident, ui
 from ..errors import NotFound, UsageError
-from ..objects import Commit, object_type
+from ..objects import HEX64, Commit, object_type
+from ..refs import CLASS_NAME
 from ..repo import Repo
 from ..store import resolve_prefix
+
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[1-9][0-9]*/[1-9][0-9]*$")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -33,19 +37,22 @@ def run(args: argparse.Namespace) -> int:
     store = repo.store
     tree = resolve_prefix(store, args.tree)
     if object_type(store.read_bytes(tree)) != "tree":
-        raise UsageError(f"{args.tree} is not a tree")
+        raise NotFound(f"{args.tree} is not a tree")
     parent = resolve_prefix(store, args.parent) if args.parent else None
     if parent and object_type(store.read_bytes(parent)) != "commit":
         raise NotFound(f"{args.parent} is not a commit")
+    _check_asset(args.asset, args.version)
     inputs = []
     for spec in args.input:
         name, _, commit_id = spec.partition("=")
-        if not commit_id:
-            raise UsageError(f"--input '{spec}': expected CLASS/SEQ/N=ID")
+        if not (VERSION_NAME.match(name) and HEX64.match(commit_id)):
+            raise UsageError(f"--input '{spec}': expected CLASS/SEQ/N=ID with a 64-hex commit id")
         inputs.append((name, commit_id))
     meta = {}
     for spec in args.meta:
         key, _, raw = spec.partition("=")
+        if not key or any(c.isspace() for c in key):
+            raise UsageError(f"--meta '{spec}': the key must be non-empty and without spaces")
         try:
             meta[key] = json.loads(raw)
         except ValueError:
@@ -56,3 +63,13 @@ def run(args: argparse.Namespace) -> int:
                     inputs=inputs, meta=meta)
     ui.out(store.write_bytes(commit.serialize()))
     return 0
+
+
+def _check_asset(asset: str, version: int) -> None:
+    """Only what 'ama commit' could write: the commit must parse back and
+    name its version (rev-parse, log and checkout rely on it)."""
+    cls, _, seq = asset.partition("/")
+    if not (CLASS_NAME.match(cls) and seq.isdigit() and int(seq) >= 1):
+        raise UsageError(f"--asset '{asset}': expected CLASS/SEQ, e.g. genomics/12")
+    if version < 1:
+        raise UsageError(f"--version {version}: versions are numbered from 1")
