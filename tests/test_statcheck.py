@@ -231,6 +231,47 @@ def test_file_replaced_by_fifo_is_typechange(tracked, ama):
     assert stat_check(ama) == (1, ["typechange\ta.bin"])
 
 
+# -- output formats --------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(tracked):
+    """Renamed, deleted, clean, and untracked names that need quoting."""
+    os.rename(tracked / "a.bin", tracked / "r.bin")
+    os.unlink(tracked / "dir" / "c.bin")
+    write(tracked / "with space.bin", b"s")
+    write(tracked / "tab\tname", b"t")
+    return tracked
+
+
+def test_status_porcelain_lists_one_record_per_line_quoting_odd_names(mixed, ama):
+    assert porcelain(ama) == [
+        "AR a.bin -> r.bin",
+        "A  dir/b.bin",
+        "AD dir/c.bin",
+        '?? "tab\\tname"',
+        "?? with space.bin",
+    ]
+
+
+def test_status_z_ends_records_with_nul_and_gives_renames_new_then_old(mixed, ama):
+    out = ok(ama("status", "-z", binary=True)).out
+    assert out == b"AR r.bin\0a.bin\0A  dir/b.bin\0AD dir/c.bin\0?? tab\tname\0?? with space.bin\0"
+
+
+def test_stat_check_z_ends_every_field_with_nul(mixed, ama):
+    r = ama("stat-check", "-z", "--untracked", binary=True)
+    assert r.rc == 1
+    assert r.out == (
+        b"renamed\0a.bin\0r.bin\0deleted\0dir/c.bin\0untracked\0tab\tname\0untracked\0with space.bin\0"
+    )
+
+
+def test_status_of_nothing_to_report_prints_nothing(repo, ama):
+    assert ok(ama("status", "--porcelain")).out == ""
+    assert ok(ama("status", "-z", binary=True)).out == b""
+
+
 # -- racy entries ----------------------------------------------------------------
 #
 # The index records a file's stat snapshot; a later edit that keeps the size
