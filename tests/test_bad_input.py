@@ -120,11 +120,16 @@ def test_non_utf8_file_name_found_in_a_walk_stages_nothing(staged, ama):
     assert read_index(staged) == before
 
 
-def test_untracked_non_utf8_name_is_listed_quoted_by_status(staged, ama):
+@pytest.mark.parametrize("io_encoding", [None, "utf-8"])  # utf-8: Python's stdout is then strict
+def test_untracked_non_utf8_name_is_listed_by_status(staged, ama, ama_env, io_encoding):
     with open(os.path.join(os.fsencode(staged), b"bad\xff.bin"), "wb") as f:
         f.write(b"x")
-    assert ok(ama("status", "--porcelain")).out.splitlines()[-1] == '?? "bad\\udcff.bin"'
-    assert ok(ama("status", "-z", binary=True)).out.split(b"\0")[-2] == b"?? bad\xff.bin"
+    env = {**ama_env, "PYTHONIOENCODING": io_encoding} if io_encoding else ama_env
+    line = ok(ama("status", "--porcelain", env=env)).out.splitlines()[-1]
+    assert line.startswith('?? "bad\\') and line.endswith('.bin"') and line.isascii()  # quoted, escaped
+    assert ok(ama("status", "-z", binary=True, env=env)).out.split(b"\0")[-2] == b"?? bad\xff.bin"  # raw bytes
+    r = ama("stat-check", "-z", "--untracked", binary=True, env=env)
+    assert r.rc == 0 and r.out.endswith(b"untracked\0bad\xff.bin\0")
 
 
 def test_directory_is_refused_by_update_index(staged, ama):
