@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:
         sys.stdout.write(f"ama {__version__}\n")
         return 0
+    # File names are bytes: ones that are not UTF-8 arrive as surrogates
+    # and must go out as the same bytes, not crash the writer.
+    sys.stdout.reconfigure(errors="surrogateescape")
     code = _run(argv)
     try:
         sys.stdout.flush()

@@ -56,7 +56,8 @@ def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
     if not data.startswith(TREE_MAGIC):
         raise Corrupt(f"object {digest} is not a tree")
     entries = []
-    for line in data[len(TREE_MAGIC) :].decode().splitlines():
+    # Only "\n" ends an entry: names may hold "\r" or other line breaks.
+    for line in data[len(TREE_MAGIC) :].decode().split("\n")[:-1]:
         try:
             head, name = line.split("\t", 1)
             mode, kind, entry_digest, size = head.split(" ")
@@ -148,7 +149,7 @@ class Commit:
         header, _, message = text.partition("\n\n")
         fields: dict = {"inputs": [], "meta": {}}
         try:
-            for line in header.splitlines():
+            for line in header.split("\n"):
                 key, _, value = line.partition(" ")
                 if key == "author":
                     who, when, tz = value.rsplit(" ", 2)

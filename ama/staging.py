@@ -51,6 +51,10 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
         except PermissionError:
             raise BadPath(f"{user_path}: permission denied") from None
         if statmod.S_ISDIR(st.st_mode):
+            if rel and not force:
+                m = ignorer.match(rel, True)
+                if m is not None and not m.negated and not tracked.has_below(rel):
+                    raise BadPath(f"{user_path}: is ignored by {m}; use --force to add it anyway")
             _walk(repo, rel, ignorer, force, result, seen, tracked)
         elif statmod.S_ISREG(st.st_mode):
             if not force and rel not in seen:
@@ -80,6 +84,10 @@ class _Tracked:
         if self._files is None:
             self._files = self.repo.load_index().entries
         return self._files
+
+    def has_below(self, rel_dir: str) -> bool:
+        below = rel_dir.rstrip("/") + "/"
+        return any(p.startswith(below) for p in self.files())
 
     def dirs(self) -> set[str]:
         if self._dirs is None:
@@ -138,7 +146,7 @@ class StageResult:
     touched: int = 0  # files hashed and recorded (their snapshot changed)
 
 
-def store_file(repo: Repo, rel: str, full: str | None = None) -> tuple[str, Entry, str]:
+def store_file(repo: Repo, rel: str, full: str | None = None, shared_ok: bool = True) -> tuple[str, Entry, str]:
     """Hash and store one file; return (rel, entry, link mode used).
 
     ``full`` overrides where the file is read from (hash-object -w takes
@@ -148,7 +156,7 @@ def store_file(repo: Repo, rel: str, full: str | None = None) -> tuple[str, Entr
     fd, st = open_regular(full, rel)
     try:
         digest, st = hash_open(fd, st, rel)
-        mode = repo.store.add_file(full, fd, digest, st, rel)
+        mode = repo.store.add_file(full, fd, digest, st, rel, shared_ok)
         final = os.fstat(fd)
         if final.st_size != st.st_size or final.st_mtime_ns != st.st_mtime_ns:
             raise BadPath(f"{rel}: changed while ama added it; add it again")
@@ -195,6 +203,7 @@ def stage(
         else:
             todo.append(rel)
     jobs = jobs or min(8, (os.cpu_count() or 1) * 2)
+    dropped: set[str] = set()
 
     def record(item: tuple[str, Entry, str]) -> None:
         rel, entry, mode = item
@@ -204,8 +213,8 @@ def stage(
         if old is not None and old[F_DIGEST] == entry[F_DIGEST]:
             result.unchanged.append(rel)
         else:
-            if old is not None:
-                _drop_damaged(repo, old[F_DIGEST].hex(), entry)
+            if old is not None and _drop_damaged(repo, old[F_DIGEST].hex(), entry):
+                dropped.add(old[F_DIGEST].hex())
             result.added.append(rel)
             result.bytes += entry[1]
         result.modes[mode] = result.modes.get(mode, 0) + 1
@@ -227,20 +236,38 @@ def stage(
             for items in pool.map(store_chunk, chunks):
                 for item in items:
                     record(item)
+    if dropped:
+        _restore_shared(repo, index, dropped)
     repo.store.sync()
     return result
 
 
-def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> None:
+def _restore_shared(repo: Repo, index: Index, dropped: set[str]) -> None:
+    """Other staged paths may name a content whose damaged object was just
+    dropped: store it again from one of them whose bytes still match."""
+    for path, e in list(index.entries.items()):
+        digest = e[F_DIGEST].hex()
+        if digest in dropped and not repo.store.has(digest):
+            try:
+                _, entry, _ = store_file(repo, path)
+            except BadPath:
+                continue
+            if entry[F_DIGEST] == e[F_DIGEST]:
+                index.record(path, entry)
+
+
+def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> bool:
     """The file was edited in place and its old hardlinked object with it:
     that object's bytes no longer match its name and nothing can use it."""
     path = repo.store.path(old_digest)
     try:
         obj = os.lstat(path)
     except FileNotFoundError:
-        return
+        return False
     if obj.st_ino == entry[4] and obj.st_dev == entry[5]:
         os.unlink(path)
+        return True
+    return False
 
 
 def unstage(index: Index, rels: Iterable[str]) -> list[str]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
-from .index import F_CTIME, F_DEV, F_INO, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
+from .index import F_CTIME, F_DEV, F_INO, F_MODE, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
 from .repo import AMA_DIR, Repo
 
 CLEAN = "clean"
@@ -33,6 +33,7 @@ DAMAGED = "damaged"  # modified in place, and the hardlinked cache object with i
 DELETED = "deleted"
 RENAMED = "renamed"
 TYPECHANGE = "typechange"  # no longer a regular file
+UNREADABLE = "unreadable"  # still there, but cannot be read to decide
 UNTRACKED = "untracked"
 
 
@@ -207,7 +208,11 @@ def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
         report.hashed += 1
         e = expected[rel]
         if digest is None:
-            w.changes.append(Change(rel, DELETED))
+            gone = not os.path.lexists(repo.abspath(rel))
+            w.changes.append(Change(rel, DELETED if gone else UNREADABLE))
+        elif (st.st_mode ^ e[F_MODE]) & 0o100:
+            # Same bytes, exec bit flipped: a change to stage, as in git.
+            w.changes.append(Change(rel, MODIFIED))
         elif digest == entry_id(e):
             report.refreshed[rel] = make_entry(digest, st)
             if w.collect_clean:

@@ -16,7 +16,7 @@ import fcntl
 import os
 import time
 
-from .errors import AmaError, BadPath, IntegrityError
+from .errors import EXIT_IO, AmaError, BadPath, IntegrityError
 from .fsutil import fsync_dir, write_all
 from .hashing import hash_bytes, hash_fd
 
@@ -58,15 +58,27 @@ class Store:
             return [m for m in ("reflink", "hardlink", "copy") if m not in self._unsupported]
         return [self.linkmode]
 
-    def add_file(self, src: str, fd: int, digest: str, st: os.stat_result, display: str) -> str:
+    def _modes(self, shared_ok: bool) -> list[str]:
+        """The modes to try; without ``shared_ok`` a hardlink becomes a copy
+        (an independent file must not share an inode with the store)."""
+        modes = self.modes_to_try()
+        if shared_ok or "hardlink" not in modes:
+            return modes
+        return [m for m in modes if m != "hardlink"] if self.linkmode == "auto" else ["copy"]
+
+    def add_file(
+        self, src: str, fd: int, digest: str, st: os.stat_result, display: str, shared_ok: bool = True
+    ) -> str:
         """Store the open file ``fd`` (at ``src``, hashed to ``digest`` with
         snapshot ``st``) and return the mode used: a link mode, or ``present``.
+        ``shared_ok=False`` rules out a hardlink (for files no index tracks,
+        whose in-place edits nothing would notice).
         """
         if self.has(digest):
             return "present"
         self._dir_for(digest)
         last_error: OSError | None = None
-        for mode in self.modes_to_try():
+        for mode in self._modes(shared_ok):
             try:
                 if mode == "hardlink":
                     self._hardlink(src, digest, st, display)
@@ -84,7 +96,7 @@ class Store:
                     self._unsupported.add(mode)
         reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
         hint = "set core.linkmode to auto or copy" if self.linkmode != "auto" else "check the filesystem"
-        raise AmaError(f"{display}: cannot store with linkmode {self.linkmode} ({reason}); {hint}")
+        raise AmaError(f"{display}: cannot store with linkmode {self.linkmode} ({reason}); {hint}", EXIT_IO)
 
     def _hardlink(self, src: str, digest: str, st: os.stat_result, display: str) -> None:
         dest = self.path(digest)
@@ -130,12 +142,7 @@ class Store:
         share the first one's inode)."""
         src = self.path(digest)
         last_error: OSError | None = None
-        modes = self.modes_to_try()
-        if not shared_ok and "hardlink" in modes:
-            modes = [m for m in modes if m != "hardlink"] or ["copy"]
-            if self.linkmode == "hardlink":
-                modes = ["copy"]
-        for mode in modes:
+        for mode in self._modes(shared_ok):
             try:
                 if mode == "hardlink":
                     os.link(src, dest)
@@ -157,7 +164,7 @@ class Store:
                 if self.linkmode == "auto" and e.errno != errno.EXDEV:
                     self._unsupported.add(mode)
         reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
-        raise AmaError(f"{dest}: cannot place with linkmode {self.linkmode} ({reason})")
+        raise AmaError(f"{dest}: cannot place with linkmode {self.linkmode} ({reason})", EXIT_IO)
 
     # -- trees, commits, fetched contents -----------------------------------
 
@@ -270,6 +277,8 @@ def resolve_prefix(store: Store, name: str) -> str:
 
     name = name.lower()
     if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+        if not store.has(name):
+            raise NotFound(f"no object {name} in the local store")
         return name
     if len(name) < 4 or not all(c in "0123456789abcdef" for c in name):
         raise NotFound(f"'{name}' is not an object id (64 hex digits, or a unique prefix of 4 or more)")

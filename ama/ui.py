@@ -135,8 +135,22 @@ def human_size(n: int) -> str:
     return f"{n} B"
 
 
+_C_ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
 def quote_path(path: str) -> str:
-    """A path as shown in line-oriented output: C-quoted if it needs it."""
-    if any(c in path for c in '"\\\t\n') or not path.isprintable():
-        return '"' + path.encode("unicode_escape").decode().replace('"', '\\"') + '"'
-    return path
+    """A path as shown in line-oriented output: C-quoted, as git does, if it
+    has quotes, backslashes, control characters or bytes that are not UTF-8
+    (each such byte as a 3-digit octal escape)."""
+    if path.isprintable() and not any(c in path for c in '"\\'):
+        return path
+    out = []
+    for ch in path:
+        if ord(ch) in _C_ESCAPES:
+            out.append(_C_ESCAPES[ord(ch)])
+        elif ch.isprintable() and not 0xDC80 <= ord(ch) <= 0xDCFF:
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8", "surrogateescape"))
+    return '"' + "".join(out) + '"'
+

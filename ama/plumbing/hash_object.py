@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         if repo is not None:
             from ..staging import store_file
 
-            _, entry, _ = store_file(repo, path, os.path.abspath(path))
+            # Only a file the index will track may share the store's inode:
+            # an in-place edit of any other would go unnoticed.
+            _, entry, _ = store_file(repo, path, os.path.abspath(path), shared_ok=False)
             ui.out(entry[0].hex())
         else:
             digest, _ = hash_path(path, path)

@@ -16,7 +16,7 @@ import argparse
 import os
 
 from .. import ui
-from ..errors import EXIT_DIFFERS, EXIT_PENDING
+from ..errors import EXIT_DIFFERS, EXIT_PENDING, BadPath
 from ..repo import AMA_DIR, Repo
 from ..statcheck import RENAMED, UNTRACKED, apply_refresh, check
 
@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     index = repo.load_index()
     paths = [repo.relpath(p) for p in args.paths] or None
+    for user_path, rel in zip(args.paths, paths or [], strict=False):
+        if not os.path.lexists(repo.abspath(rel)) and not index.paths_under([rel]):
+            raise BadPath(f"{user_path}: did not match any tracked file")
     pending = args.pending and os.path.lexists(repo.pending_path)
     report = check(repo, index, paths=paths, collect_clean=args.all)
     if not args.no_refresh:

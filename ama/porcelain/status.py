@@ -11,18 +11,20 @@ import argparse
 import json
 
 from .. import ui
+from ..errors import AmaError
 from ..ignore import Ignorer
 from ..refs import read_head
 from ..repo import Repo
-from ..statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, TYPECHANGE, apply_refresh, check
+from ..statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, TYPECHANGE, UNREADABLE, apply_refresh, check
 from ..worktree import collapse_untracked, staged_changes, tracked_dirs
 
-WORKTREE_CODE = {MODIFIED: "M", DELETED: "D", RENAMED: "R", TYPECHANGE: "T", DAMAGED: "X"}
+WORKTREE_CODE = {MODIFIED: "M", DELETED: "D", RENAMED: "R", TYPECHANGE: "T", DAMAGED: "X", UNREADABLE: "U"}
 WORKTREE_WORD = {
     MODIFIED: "modified",
     DELETED: "deleted",
     RENAMED: "renamed",
     TYPECHANGE: "typechange",
+    UNREADABLE: "unreadable",
     DAMAGED: "modified",
 }
 
@@ -68,18 +70,37 @@ def run(args: argparse.Namespace) -> int:
             untracked = collapse_untracked(untracked, tracked_dirs(index.entries))
     pending = read_pending(repo)
     if args.porcelain or args.z:
-        _porcelain(staged, report.changes, untracked, args.z)
+        _porcelain(staged, report.changes, untracked, args.z, pending)
     else:
-        _human(repo, head, staged, report.changes, untracked, pending)
+        originals = _remote_has_originals(repo, index, report.changes)
+        _human(repo, head, staged, report.changes, untracked, pending, originals)
     return 0
 
 
-def _porcelain(staged, changes, untracked, z: bool) -> None:
+def _remote_has_originals(repo: Repo, index, changes) -> dict[str, bool | None]:
+    """For each damaged path: whether the remote still has the original
+    content (None if it cannot be asked). Only asked when there is damage."""
+    damaged = {c.path: index.entries[c.path][0].hex() for c in changes if c.state == DAMAGED}
+    if not damaged:
+        return {}
+    try:
+        from ..remotes import open_repo_remote
+
+        present = open_repo_remote(repo).has_objects(set(damaged.values()))
+    except AmaError:
+        return dict.fromkeys(damaged)
+    return {path: digest in present for path, digest in damaged.items()}
+
+
+def _porcelain(staged, changes, untracked, z: bool, pending) -> None:
     end = "\0" if z else "\n"
     quote = (lambda p: p) if z else ui.quote_path
     worktree = {c.path: c for c in changes}
     staged_codes = dict((p, c) for c, p in staged)
     records = []
+    if pending:
+        what = pending.get("asset") or pending.get("cls") or "?"
+        records.append(f"## pending {what} {pending.get('version') or '-'}")
     for path in sorted(set(staged_codes) | set(worktree)):
         x = staged_codes.get(path, " ")
         change = worktree.get(path)
@@ -96,7 +117,7 @@ def _porcelain(staged, changes, untracked, z: bool) -> None:
         ui.out(end.join(records), end=end)
 
 
-def _human(repo: Repo, head, staged, changes, untracked, pending) -> None:
+def _human(repo: Repo, head, staged, changes, untracked, pending, originals) -> None:
     lines = []
     if head.asset:
         lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
@@ -106,7 +127,7 @@ def _human(repo: Repo, head, staged, changes, untracked, pending) -> None:
         if pending.get("unreadable"):
             lines.append(ui.styled("A commit is pending but .ama/PENDING cannot be read.", "red"))
         else:
-            what = pending.get("asset") or pending.get("class", "?")
+            what = pending.get("asset") or pending.get("cls", "?")
             version = pending.get("version")
             lines.append(
                 ui.styled(
@@ -127,7 +148,9 @@ def _human(repo: Repo, head, staged, changes, untracked, pending) -> None:
             if c.state == RENAMED:
                 text = f"\t{word}:   {shown} -> {ui.quote_path(repo.display(c.new_path))}"
             elif c.state == DAMAGED:
-                text = f"\t{word}:   {shown}  (edited in place: its hardlinked cache object is damaged too)"
+                remote = {True: "the remote has the original", False: "the remote does NOT have the original",
+                          None: "the remote could not be asked for the original"}[originals.get(c.path)]
+                text = f"\t{word}:   {shown}  (edited in place: its hardlinked cache object is damaged too; {remote})"
             else:
                 text = f"\t{word}:   {shown}"
             lines.append(ui.styled(text, "red"))
