@@ -11,6 +11,7 @@ from blake3 import blake3
 from conftest import object_ids, ok, one_line_error, read_index, run_ama, tree_state, write
 
 from ama.config import Config
+from ama.errors import EXIT_IO
 
 
 def ls_files(ama, *args):
@@ -221,7 +222,7 @@ def test_hardlink_mode_across_filesystems_fails_and_leaves_the_index(shm_repo, a
     stored = {p for p in objects.rglob("*") if p.is_file()}
 
     write(root / "a.bin", b"alpha")
-    line = one_line_error(run_ama("add", "a.bin", cwd=root, env=ama_env), 2)
+    line = one_line_error(run_ama("add", "a.bin", cwd=root, env=ama_env), EXIT_IO)
     assert "a.bin" in line and "hardlink" in line
     assert tree_state(root) == before
     assert {p for p in objects.rglob("*") if p.is_file()} == stored  # no new objects

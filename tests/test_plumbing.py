@@ -14,10 +14,8 @@ from ama.errors import EXIT_NOT_FOUND, EXIT_USAGE
 # Runs in the work tree with the data files listed as arguments.
 BY_PATH = r"""
 set -euo pipefail
-for f in "$@"; do
-    ama hash-object -w "$f" >/dev/null
-    ama update-index --add "$f"
-done
+ama hash-object -w "$@" >/dev/null
+ama update-index --add "$@"
 ama write-tree
 """
 
@@ -26,11 +24,17 @@ ama write-tree
 BY_CACHEINFO = r"""
 set -euo pipefail
 src=$1; shift
+files=()
+for f in "$@"; do files+=("$src/$f"); done
+ids=($(ama hash-object -w "${files[@]}"))
+args=()
+i=0
 for f in "$@"; do
-    id=$(ama hash-object -w "$src/$f")
     if [ -x "$src/$f" ]; then mode=100755; else mode=100644; fi
-    ama update-index --cacheinfo "$mode,$id,$f"
+    args+=(--cacheinfo "$mode,${ids[$i]},$f")
+    i=$((i + 1))
 done
+ama update-index "${args[@]}"
 ama write-tree
 """
 
