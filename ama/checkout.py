@@ -21,9 +21,10 @@ from .hashing import hash_path
 from .index import Index, entry_id, make_entry
 from .objects import MODE_EXEC
 from .pointer import write_pointer
-from .refs import Head, write_head
+from .refs import Head, read_head, write_head
 from .repo import AMA_DIR, Repo
 from .statcheck import DELETED, check
+from .worktree import staged_changes
 
 MARKER = "CHECKOUT"
 
@@ -60,7 +61,8 @@ def _marker(repo: Repo) -> str | None:
 
 
 def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], target_commit: str) -> None:
-    """Refuse if the checkout would lose unstaged work."""
+    """Refuse if the checkout would lose work: unstaged changes, untracked
+    files in the way, or staged changes not committed yet."""
     report = check(repo, index)
     resuming = _marker(repo) == target_commit
     for change in report.changes:
@@ -77,6 +79,15 @@ def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str
         wanted = files.get(path)
         if wanted and not _content_is(repo, path, wanted[0]):
             raise DirtyWorkTree(f"{path}: untracked file would be overwritten; move it away or use --force")
+    # Staged but not committed: its only copy may be this file (and its
+    # store object, which nothing would refer to any more).
+    for code, path in staged_changes(repo, index, read_head(repo).commit):
+        wanted = files.get(path)
+        if code != "D" and (wanted is None or wanted[0] != entry_id(index.entries[path])):
+            raise DirtyWorkTree(
+                f"{path}: has staged changes that are not committed and would be lost; "
+                f"commit them, or use --force to discard them"
+            )
 
 
 def _content_is(repo: Repo, rel: str, digest: str) -> bool:
