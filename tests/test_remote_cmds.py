@@ -98,6 +98,12 @@ def test_pull_stops_on_unstaged_changes_and_conflicts(pair):
     assert (b.root / "a.txt").read_text() == "a2\n" and (b.root / "b.txt").read_text() == "b2\n"
     assert b("diff").rc == 0
 
+    # checkout, like pull, never drops work that was staged and not committed.
+    b.write("x.txt", "staged only\n")
+    b.ok("add", "x.txt")
+    assert "x.txt: has staged changes that are not committed" in one_line_error(b("checkout", "data/1/1"), 12)
+    assert (b.root / "x.txt").read_text() == "staged only\n" and head_fields(b)["version"] == "2"
+
 
 def test_fetch_and_pull_refuse_what_they_cannot_do(e2e_work):
     assert "no commits yet" in one_line_error(e2e_work("fetch"), 2)
