@@ -143,6 +143,12 @@ def test_rm_cached_unstages_and_keeps_the_file(staged, ama):
     assert "?? a.bin" in ok(ama("status", "--porcelain")).out.splitlines()
 
 
+def test_rm_of_a_file_already_deleted_unstages_it(staged, ama):
+    os.unlink(staged / "a.bin")
+    ok(ama("rm", "a.bin"))
+    assert ls_files(ama) == ["d/b.bin", "d/c.bin"]
+
+
 def test_rm_of_a_directory_needs_r(staged, ama):
     before = tree_state(staged)
     one_line_error(ama("rm", "d"), 4)

@@ -6,9 +6,10 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 
 import pytest
-from conftest import AMA, object_ids, ok, one_line_error, read_index, run_ama, tree_state, write
+from conftest import AMA, LOCK_TIMEOUT, object_ids, ok, one_line_error, read_index, run_ama, tree_state, write
 
 from ama.errors import EXIT_BAD_PATH, EXIT_CORRUPT, EXIT_LOCKED, EXIT_NOT_A_REPO
 from ama.hashing import EMPTY_ID
@@ -224,7 +225,9 @@ def test_held_index_lock_is_reported_with_how_to_clear_it(staged, ama, args):
     write(staged / "new.bin", b"n")
     lock = staged / ".ama" / "index.lock"
     lock.write_bytes(b"")
+    start = time.monotonic()
     line = refused(ama, staged, *args, code=EXIT_LOCKED)
+    assert time.monotonic() - start >= float(LOCK_TIMEOUT)  # it waited for the holder first
     assert "index.lock is held" in line
     assert f"rm '{lock}'" in line
     assert lock.exists()
