@@ -19,9 +19,12 @@ directory walk, which ``os.scandir`` does without a ``stat`` per entry.
 from __future__ import annotations
 
 import os
+import pickle
 import stat as statmod
+import threading
 from dataclasses import dataclass, field
 
+from .fsutil import write_all
 from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
 from .index import F_CTIME, F_DEV, F_INO, F_MODE, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
@@ -101,14 +104,20 @@ class _Walk:
             self.clean.append(rel)
 
     def walk(self, top: str) -> None:
-        """Walk the directory ``top`` (work-tree relative, '' for the root).
+        """Walk the directory ``top`` (work-tree relative, '' for the root)."""
+        stack = [top]
+        while stack:
+            stack.extend(self.scan(stack.pop()))
+
+    def scan(self, rel_dir: str) -> list[str]:
+        """Check the files directly in ``rel_dir``; return its subdirectories
+        that are to be walked.
 
         This loop is the cost of ``status`` on a clean tree, so the common
         case (snapshot equal, not racy) is decided inline by comparing one
         tuple; everything else goes to ``check_file``.
         """
-        entries = self.entries
-        get = entries.get
+        get = self.entries.get
         ignorer = self.ignorer
         check_ignores = ignorer.active
         racy_from = self.index_mtime
@@ -116,42 +125,102 @@ class _Walk:
         clean = self.clean.append if self.collect_clean else None
         check_file = self.check_file
         untracked = self.untracked
-        root = self.repo.root
-        stack = [top]
-        while stack:
-            rel_dir = stack.pop()
-            prefix = rel_dir + "/" if rel_dir else ""
-            try:
-                it = os.scandir(os.path.join(root, rel_dir) if rel_dir else root)
-            except (FileNotFoundError, NotADirectoryError, PermissionError):
-                continue
-            with it:
-                for de in it:
-                    rel = prefix + de.name
-                    e = get(rel)
-                    if e is not None:
-                        st = de.stat(follow_symlinks=False)
-                        if (
-                            (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
-                            and e[2] < racy_from
-                            and e[3] < racy_from
-                        ):
-                            seen(rel)
-                            if clean:
-                                clean(rel)
-                        else:
-                            check_file(rel, st)
-                    elif de.is_dir(follow_symlinks=False):
-                        name = de.name
-                        if name == ".git" or (not prefix and name == AMA_DIR):
-                            continue
-                        if check_ignores and rel not in self.tracked_dirs() and ignorer.is_ignored(rel, True):
-                            continue
-                        stack.append(rel)
-                    elif de.is_file(follow_symlinks=False):
-                        if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and de.name in ROOT_FILES):
-                            continue
-                        untracked[rel] = de.inode()
+        subdirs = []
+        prefix = rel_dir + "/" if rel_dir else ""
+        try:
+            it = os.scandir(os.path.join(self.repo.root, rel_dir) if rel_dir else self.repo.root)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return subdirs
+        with it:
+            for de in it:
+                rel = prefix + de.name
+                e = get(rel)
+                if e is not None:
+                    st = de.stat(follow_symlinks=False)
+                    if (
+                        (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
+                        and e[2] < racy_from
+                        and e[3] < racy_from
+                    ):
+                        seen(rel)
+                        if clean:
+                            clean(rel)
+                    else:
+                        check_file(rel, st)
+                elif de.is_dir(follow_symlinks=False):
+                    name = de.name
+                    if name == ".git" or (not prefix and name == AMA_DIR):
+                        continue
+                    if check_ignores and rel not in self.tracked_dirs() and ignorer.is_ignored(rel, True):
+                        continue
+                    subdirs.append(rel)
+                elif de.is_file(follow_symlinks=False):
+                    if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and de.name in ROOT_FILES):
+                        continue
+                    untracked[rel] = de.inode()
+        return subdirs
+
+    def walk_parallel(self, jobs: int) -> None:
+        """``walk("")`` with the subtrees shared out over ``jobs`` processes.
+
+        A clean status is one ``lstat`` and a little Python per file, and
+        Python runs one thread at a time: forked workers are the only way to
+        use more than one core. The top of the tree is scanned here until
+        there are a few subtrees per worker; they are dealt out round-robin,
+        each worker walks its share and sends back what it found. A worker
+        that fails has its share walked here instead.
+        """
+        from collections import deque
+
+        units = deque([""])
+        while units and len(units) < 4 * jobs:
+            units.extend(self.scan(units.popleft()))
+        units = sorted(units)
+        if len(units) < 2:
+            for unit in units:
+                self.walk(unit)
+            return
+        shares = [units[i::jobs] for i in range(jobs)]
+        workers = [(share, *self._fork(share)) for share in shares[1:]]
+        for unit in shares[0]:
+            self.walk(unit)
+        for share, pid, fd in workers:
+            data = _read_all(fd)
+            _, status = os.waitpid(pid, 0)
+            if status == 0 and data:
+                self._merge(pickle.loads(data))
+            else:
+                for unit in share:
+                    self.walk(unit)
+
+    def _fork(self, share: list[str]) -> tuple[int, int]:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid:
+            os.close(write_fd)
+            return pid, read_fd
+        # In the worker: start from nothing, walk the share, report, exit
+        # without running any of the parent's exit handlers.
+        code = 1
+        try:
+            os.close(read_fd)
+            self.seen, self.untracked, self.to_hash, self.changes, self.clean = set(), {}, [], [], []
+            for unit in share:
+                self.walk(unit)
+            state = ("\0".join(self.seen), self.untracked, self.to_hash, self.changes, self.clean)
+            write_all(write_fd, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+            code = 0
+        finally:
+            os._exit(code)
+
+    def _merge(self, state) -> None:
+        seen, untracked, to_hash, changes, clean = state
+        if seen:
+            self.seen.update(seen.split("\0"))
+        self.untracked.update(untracked)
+        self.to_hash.extend(to_hash)
+        self.changes.extend(changes)
+        self.clean.extend(clean)
 
     def check_path(self, rel: str) -> None:
         """Check one path the user named (a file or a directory)."""
@@ -179,7 +248,11 @@ def check(
     ignorer = ignorer or Ignorer(repo.root)
     w = _Walk(repo, index, ignorer, collect_clean)
     if paths is None:
-        w.walk("")
+        jobs = _parallel_jobs(len(index.entries))
+        if jobs > 1:
+            w.walk_parallel(jobs)
+        else:
+            w.walk("")
         wanted = index.entries.keys()
     else:
         for rel in paths:
@@ -199,6 +272,26 @@ def check(
     report.changes.sort(key=lambda c: c.path)
     report.clean.sort()
     return report
+
+
+def _parallel_jobs(entries: int) -> int:
+    """How many processes to walk with: one for small trees (forking costs
+    more than it saves), never while other threads run (fork would copy
+    their locks mid-use), at most one per core."""
+    threshold = int(os.environ.get("AMA_PARALLEL_MIN", "20000"))
+    if entries < threshold or threading.active_count() > 1 or not hasattr(os, "fork"):
+        return 1
+    return min(4, os.cpu_count() or 1)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
