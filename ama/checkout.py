@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat as statmod
 import time
+from collections.abc import Collection
 
 from .errors import BadPath, DirtyWorkTree
 from .fsutil import atomic_write
@@ -29,8 +30,12 @@ from .worktree import staged_changes
 MARKER = "CHECKOUT"
 
 
-def safe_path(repo: Repo, name: str) -> str:
-    """``name`` if it is a plain relative path inside the work tree."""
+def safe_path(repo: Repo, name: str, leaving: Collection[str] = ()) -> str:
+    """``name`` if it is a plain relative path inside the work tree.
+
+    A file where ``name`` needs a directory is refused unless it is one of
+    ``leaving``, the tracked files the checkout removes first.
+    """
     if not name or name.startswith("/") or "\\" in name or "\0" in name or "\n" in name:
         raise BadPath(f"refusing path {name!r} from the version: not a plain relative path")
     parts = name.split("/")
@@ -48,8 +53,33 @@ def safe_path(repo: Repo, name: str) -> str:
         if statmod.S_ISLNK(st.st_mode):
             raise BadPath(f"refusing path {name!r} from the version: {os.path.relpath(here, repo.root)} is a symlink")
         if not statmod.S_ISDIR(st.st_mode):
-            raise BadPath(f"cannot place {name!r}: {os.path.relpath(here, repo.root)} is a file")
+            rel = os.path.relpath(here, repo.root)
+            if rel in leaving:
+                break
+            raise BadPath(f"cannot place {name!r}: {rel} is a file")
     return name
+
+
+def check_in_the_way(repo: Repo, files: Collection[str], leaving: Collection[str]) -> None:
+    """Refuse a version whose file would replace a directory that holds
+    anything but tracked files the checkout removes, or that has a path
+    both as a file and as a directory."""
+    for name in files:
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in files:
+                raise BadPath(f"refusing the version: {'/'.join(parts[:i])!r} is both a file and a directory in it")
+        full = repo.abspath(name)
+        if not os.path.isdir(full) or os.path.islink(full):
+            continue
+        for dirpath, _dirs, names in os.walk(full):
+            for entry in names:
+                rel = os.path.relpath(os.path.join(dirpath, entry), repo.root)
+                if rel not in leaving:
+                    raise DirtyWorkTree(
+                        f"{name}: the version has a file here, and the directory in the way holds {rel}, "
+                        f"which is not tracked; move it away"
+                    )
 
 
 def _marker(repo: Repo) -> str | None:
@@ -109,13 +139,24 @@ def materialize(
     Returns (files written, files removed). The contents must already be in
     the local store.
     """
-    for name in files:
-        safe_path(repo, name)
     with repo.locked_index() as (lock, index):
+        leaving = {path for path in index.entries if path not in files}
+        for name in files:
+            safe_path(repo, name, leaving)
+        check_in_the_way(repo, files, leaving)
         if not force:
             check_clobber(repo, index, files, head.commit or "")
         atomic_write(repo.path(MARKER), (head.commit or "").encode())
         written = removed = 0
+        # Removals first: a file of the version may take the place of a
+        # directory that held only removed files, or the other way round.
+        for path in sorted(leaving):
+            try:
+                os.unlink(repo.abspath(path))
+                removed += 1
+            except FileNotFoundError:
+                pass
+            _prune_empty_dirs(repo, os.path.dirname(path))
         new_entries = {}
         placed: set[str] = set()
         for path, (digest, _size, mode) in sorted(files.items()):
@@ -129,14 +170,6 @@ def materialize(
             placed.add(digest)
             new_entries[path] = make_entry(digest, st)
             written += 1
-        for path in index.entries:
-            if path not in files:
-                try:
-                    os.unlink(repo.abspath(path))
-                    removed += 1
-                except FileNotFoundError:
-                    pass
-                _prune_empty_dirs(repo, os.path.dirname(path))
         Index(new_entries, tree=tree).write(lock)
     write_head(repo, head)
     if head.asset and head.version and head.commit:

@@ -1,0 +1,33 @@
+"""checkout between versions where a file became a directory and back."""
+
+from __future__ import annotations
+
+from conftest import ok, one_line_error, run_ama
+from txn_helpers import txn_env, write_files
+
+
+def test_checkout_switches_a_file_to_a_directory_and_back(tmp_path):
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(run_ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"d": "a file\n", "keep.txt": "kept\n"})
+    ok(run_ama("add", ".", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "d is a file", cwd=work, env=env))
+    ok(run_ama("rm", "d", cwd=work, env=env))
+    write_files(work, {"d/x": "inside\n"})
+    ok(run_ama("add", "d", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "d is a directory", cwd=work, env=env))
+
+    ok(run_ama("checkout", "data/1/1", cwd=work, env=env))
+    assert (work / "d").read_text() == "a file\n"
+    ok(run_ama("checkout", "data/1/2", cwd=work, env=env))
+    assert (work / "d" / "x").read_text() == "inside\n"
+    assert "nothing to commit" in ok(run_ama("status", cwd=work, env=env)).out
+
+    # An untracked file in the directory the file would replace: refused, untouched.
+    write_files(work, {"d/mine.txt": "untracked\n"})
+    line = one_line_error(run_ama("checkout", "data/1/1", cwd=work, env=env), 12)
+    assert "d" in line
+    assert (work / "d" / "x").read_text() == "inside\n" and (work / "d" / "mine.txt").exists()
+    assert "version 2" in ok(run_ama("status", cwd=work, env=env)).out
