@@ -362,6 +362,7 @@ class FaultProxy:
         self.faulted: list[tuple[str, str]] = []
         self.stall_release = threading.Event()
         self._server: socketserver.ThreadingTCPServer | None = None
+        self._stopping: threading.Thread | None = None
         self.port = 0
         self._start()
 
@@ -397,6 +398,9 @@ class FaultProxy:
             self.armed = None
             self.mode = PASS
         self.stall_release.set()
+        if self._stopping is not None:
+            self._stopping.join()
+            self._stopping = None
         if self._server is None:
             self._start()
         self.stall_release = threading.Event()
@@ -426,7 +430,8 @@ class FaultProxy:
                         self.mode = mode
                         self.faulted.append((method, path))
                         if mode == DOWN:
-                            threading.Thread(target=self._go_down, daemon=True).start()
+                            self._stopping = threading.Thread(target=self._go_down, daemon=True)
+                            self._stopping.start()
                         return mode
             self.forwarded.append((method, path))
             return PASS
