@@ -96,6 +96,9 @@ class Repo:
         Refuses paths outside the work tree, inside ``.ama/``, or reaching
         into the work tree through a symlinked directory.
         """
+        if not user_path:
+            # As git: an unset shell variable must not mean the whole tree.
+            raise BadPath("'': empty path name; use '.' for the whole work tree")
         cwd = cwd or os.getcwd()
         absolute = os.path.normpath(os.path.join(cwd, user_path))
         rel = os.path.relpath(absolute, self.root)

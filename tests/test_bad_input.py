@@ -133,6 +133,24 @@ def test_untracked_non_utf8_name_is_listed_by_status(staged, ama, ama_env, io_en
     assert r.rc == 0 and r.out.endswith(b"untracked\0bad\xff.bin\0")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("add",), ("rm", "-r"), ("rm", "--cached", "-r"), ("update-index", "--add"), ("status",), ("stat-check",)],
+    ids=" ".join,
+)
+def test_empty_path_argument_is_refused_not_taken_as_the_whole_tree(staged, ama, args):
+    # `ama rm -r "$UNSET"` must not mean `ama rm -r .`
+    write(staged / "new.bin", b"n")
+    assert "empty" in refused(ama, staged, *args, "")
+    assert (staged / "kept.bin").exists()
+
+
+def test_empty_cacheinfo_path_is_refused(staged, ama):
+    digest = read_index(staged)["kept.bin"][0].hex()
+    for path in ("", "."):
+        refused(ama, staged, "update-index", "--cacheinfo", f"100644,{digest},{path}")
+
+
 def test_directory_is_refused_by_update_index(staged, ama):
     (staged / "d").mkdir()
     assert "is a directory" in refused(ama, staged, "update-index", "--add", "d")

@@ -82,7 +82,9 @@ def _cacheinfo(repo: Repo, index, spec: str) -> None:
     if not repo.store.has(digest):
         raise NotFound(f"--cacheinfo: object {digest} is not in the store (store it with hash-object -w)")
     size = os.stat(repo.store.path(digest)).st_size
-    rel = repo.relpath(os.path.join(repo.root, path))
+    rel = repo.relpath(path, cwd=repo.root)
+    if not rel:
+        raise BadPath(f"--cacheinfo '{spec}': PATH must name a file in the work tree")
     # No file was read: a snapshot of zeros, which stat-check never trusts.
     index.record(rel, (bytes.fromhex(digest), size, 0, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777)))
 
