@@ -49,7 +49,7 @@ def test_parallel_walk_reports_the_same_as_the_serial_walk(tmp_path):
     assert "AR d01/inner/f0.bin -> d07/moved.bin" in out
     assert "AD d02/inner/f1.bin" in out
     assert "AX d03/top.txt" in out
-    assert "AM d04/inner/f2.bin" in out
+    assert "AX d04/inner/f2.bin" in out  # truncated and rewritten in place
     assert "?? d05/new.bin" in out
     assert "A  root.txt\n" in out
     assert parallel[2] == 1
