@@ -137,3 +137,21 @@ def test_killed_commit_to_s3_is_finished_by_the_next(tmp_path, remote_url, refer
     env = txn_env(tmp_path / "home", r.env)
     work = prepare(tmp_path, r.url, env, "first")
     crash_then_finish(work, r.url, env, "first", point, reference["first"])
+
+
+def test_commit_killed_again_while_finishing_is_finished_by_the_next(tmp_path, templates, reference):
+    work, url = copy_case(templates["first"], tmp_path / "case")
+    env = txn_env(tmp_path / "home")
+    view = view_of(url)
+    txid = None
+    for point in ("after-seq", "after-object:1", "before-version", "after-head"):
+        killed = run_ama("commit", "-m", MESSAGE, cwd=work, env={**env, "AMA_FAILPOINT": point})
+        assert killed.rc == -9, f"not killed at {point}: {killed.err!r}"
+        assert_consistent(work, view)
+        txid = txid or read_pending(work)["txid"]
+        assert read_pending(work)["txid"] == txid, "every run finishes the same transaction"
+    finished = ok(run_ama("commit", "-m", MESSAGE, cwd=work, env=env))
+    assert f"[{CLS}/1 version 1] {reference['first'][:12]}" in finished.out
+    assert view.seqs(CLS) == [1] and sorted(view.versions(CLS, 1)) == [1]
+    assert view.head(CLS, 1) == {"version": 1, "commit": reference["first"]}
+    assert_consistent(work, view)
