@@ -9,6 +9,7 @@ it with the commit id an uninterrupted run gives.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -154,4 +155,26 @@ def test_commit_killed_again_while_finishing_is_finished_by_the_next(tmp_path, t
     assert f"[{CLS}/1 version 1] {reference['first'][:12]}" in finished.out
     assert view.seqs(CLS) == [1] and sorted(view.versions(CLS, 1)) == [1]
     assert view.head(CLS, 1) == {"version": 1, "commit": reference["first"]}
+    assert_consistent(work, view)
+
+
+@pytest.mark.parametrize(("point", "forget"), [("after-seq", ["seq"]), ("after-reserve", ["version"]),
+                                               ("after-reserve", ["seq", "version"])])
+def test_remote_work_not_yet_saved_in_pending_is_found_by_txid(tmp_path, templates, reference, point, forget):
+    # Killed between a remote write and saving its result in PENDING (no
+    # failpoint sits there): recovery must find its own seq and version.
+    work, url = copy_case(templates["first"], tmp_path / "case")
+    env = txn_env(tmp_path / "home")
+    assert run_ama("commit", "-m", MESSAGE, cwd=work, env={**env, "AMA_FAILPOINT": point}).rc == -9
+    pending_file = work / ".ama" / "PENDING"
+    record = json.loads(pending_file.read_text())
+    for name in forget:
+        record[name] = None
+    record["asset"] = None if record["seq"] is None else record["asset"]
+    pending_file.write_text(json.dumps(record))
+
+    finished = ok(run_ama("commit", "-m", MESSAGE, cwd=work, env=env))
+    assert f"[{CLS}/1 version 1] {reference['first'][:12]}" in finished.out, finished.out
+    view = view_of(url)
+    assert view.seqs(CLS) == [1] and sorted(view.versions(CLS, 1)) == [1]
     assert_consistent(work, view)
