@@ -196,6 +196,21 @@ def test_unreadable_file_found_in_a_walk_stages_nothing(staged, ama):
     assert read_index(staged) == before
 
 
+def test_unlistable_directory_found_in_a_walk_stages_nothing(staged, ama):
+    write(staged / "d" / "a.bin", b"a")
+    closed = staged / "d" / "closed"
+    write(closed / "x.bin", b"x")
+    os.chmod(closed, 0)
+    try:
+        prefix = unreadable_prefix(closed / "x.bin")
+        before = read_index(staged)
+        line = one_line_error(ama("add", "d", prefix=prefix), EXIT_BAD_PATH)
+        assert "d/closed" in line and "permission denied" in line
+        assert read_index(staged) == before
+    finally:
+        os.chmod(closed, 0o755)  # so that tmp_path can be cleaned up
+
+
 # -- valid edge cases: empty and huge files --------------------------------------------
 
 
