@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 $(BIN)/ama: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	# compat mode: a plain .pth entry, no import hook costing start-up time
+	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(BIN)/ama
 
 install: $(BIN)/ama

@@ -21,6 +21,8 @@ echo "sample,path" > manifest.csv
 step ama init
 step ama add reads manifest.csv
 step ama status
+step ama commit -m "first reads"
+
 # Save the way editors do: write a new file and rename it over the old one.
 { cat manifest.csv; echo "sample1,reads/run1/sample1.fastq"; } > manifest.tmp && mv manifest.tmp manifest.csv
 mv reads/run2/big.bam reads/run2/renamed.bam
@@ -29,6 +31,11 @@ step ama stat-check || echo "(stat-check exit code $?: something differs)"
 step ama add manifest.csv reads
 step ama rm --cached reads/run2/big.bam
 step ama status --porcelain
-step ama write-tree
-step ama fsck
+step ama commit -m "manifest filled in, bam renamed"
+step ama log
+step ama diff genomics/1/1 genomics/1/2 || echo "(diff exit code $?: the versions differ)"
+cd "$work"
+step ama clone genomics/1/1 first-version
+step ama -C first-version status
+step ama -C first-version fsck
 printf '\nDemo finished in %s (removed on exit).\n' "$work"
