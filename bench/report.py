@@ -193,7 +193,7 @@ def write_markdown(path: Path, block: str) -> None:
 def svg_chart(outcomes: list[Outcome], title: str) -> str:
     """Horizontal bars of ama/peer on a log scale around 1, with each target as a tick."""
     shown = [o for o in outcomes if o.ratio is not None]
-    label_w, plot_w, bar_h, gap, top = 430, 420, 18, 8, 58
+    label_w, plot_w, bar_h, gap, top = 430, 520, 18, 8, 58
     height = top + len(shown) * (bar_h + gap) + 50
     width = label_w + plot_w + 90
     ratios = [o.ratio for o in shown] + [o.row.target.max_ratio for o in shown if o.row.target]
@@ -213,8 +213,9 @@ def svg_chart(outcomes: list[Outcome], title: str) -> str:
         "left of 1 = ama faster or smaller; | = target limit; pale = no target</text>",
     ]
     axis_y = top + len(shown) * (bar_h + gap)
+    decade = plot_w / (lmax - lmin)
     for e in range(lmin, lmax + 1):
-        for m in (1, 2, 5):
+        for m in (1, 2, 5) if decade >= 120 else (1,):
             v = m * 10**e
             if v < 10**lmin or v > 10**lmax:
                 continue
@@ -235,9 +236,9 @@ def svg_chart(outcomes: list[Outcome], title: str) -> str:
         out.append(
             f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 1):.1f}" height="{bar_h}" fill="{colour}"/>'
         )
-        out.append(f'<text x="{max(x(r), x1) + 4:.1f}" y="{y + bar_h - 5}">{r:.2f}x</text>')
+        xt = x(o.row.target.max_ratio) if o.row.target else x1
+        out.append(f'<text x="{max(x(r), x1, xt) + 5:.1f}" y="{y + bar_h - 5}">{r:.2f}x</text>')
         if o.row.target:
-            xt = x(o.row.target.max_ratio)
             out.append(
                 f'<line x1="{xt:.1f}" y1="{y - 2}" x2="{xt:.1f}" y2="{y + bar_h + 2}" stroke="black" stroke-width="2"/>'
             )

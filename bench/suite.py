@@ -67,8 +67,8 @@ FULL = Scale(
 QUICK = Scale(
     name="quick",
     big_mib=128,
-    small_count=3_000,
-    small_dirs=30,
+    small_count=2_000,
+    small_dirs=20,
     annex_count=100,
     edits=100,
     push_count=50,
@@ -113,7 +113,8 @@ class Bench:
         self.endpoint = ""
         self.b3sum_digest: str | None = None
         self.notes: list[str] = []
-        self.committed: set[Path] = set()  # work roots whose repo holds all of data/, unedited
+        # work roots whose repository holds all of data/, unedited: "added" or "committed"
+        self.state: dict[Path, str] = {}
         self.env = self._base_env()
 
     # --- tools ------------------------------------------------------------------
@@ -268,7 +269,7 @@ class Bench:
         stamp = self._stamp(case, tool)
         target = root / name
         if not target.exists() or not stamp.exists() or stamp.read_text() != str(src):
-            self.committed.discard(root)
+            self.state.pop(root, None)
             stamp.unlink(missing_ok=True)
             if root.exists():
                 shutil.rmtree(root)
@@ -285,12 +286,12 @@ class Bench:
         return self.work / case / f"{tool}.copied-from"
 
     def mark_dirty(self, case: str, tool: str) -> None:
-        self.committed.discard(self.work / case / tool)
+        self.state.pop(self.work / case / tool, None)
         self._stamp(case, tool).unlink(missing_ok=True)
 
     def fresh_repo(self, tool: str, root: Path, remote: str | None = None) -> None:
         """Remove `tool`'s metadata from `root` and initialise it again (untimed)."""
-        self.committed.discard(root)
+        self.state.pop(root, None)
         for name in (".ama", ".git", ".dvc", ".dvcignore", "data.dvc", "big.bin.dvc", ".gitignore"):
             p = root / name
             if p.is_dir() and not p.is_symlink():
@@ -494,6 +495,7 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
                 command,
                 setup=setup,
                 before_each=before_each,
+                after_each=lambda: ctx.state.__setitem__(root, "added"),
                 repeat=repeat,
             )
         )
@@ -509,13 +511,22 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
 
     # --- status --------------------------------------------------------------------
     def stage_and_commit(case: str, tool: str, src: Path) -> Path:
-        """Bring `work/<case>/<tool>` to "everything added and committed", reusing it if it is."""
+        """Bring `work/<case>/<tool>` to "everything added and committed".
+
+        What an earlier benchmark left is reused: a tree the add benchmark just added
+        only needs its commit.
+        """
         root = ctx.tree(case, tool, src)
-        if root in ctx.committed:
+        state = ctx.state.get(root)
+        if state == "committed":
             return root
-        ctx.fresh_repo(tool, root)
+        if state != "added":
+            ctx.fresh_repo(tool, root)
+            if tool == "dvc":
+                sh([ctx.exe("dvc"), "add", "-q", "data"], root, ctx.dvc_env(ctx.dvc_site(root)))
+            else:
+                ctx.run(tool, *add_argv[tool], cwd=root)
         if tool == "ama":
-            ctx.run("ama", "add", "data", cwd=root)
             try:
                 ctx.run("ama", "commit", "-m", "bench", cwd=root)
             except CommandFailed as exc:
@@ -523,11 +534,8 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
                 if note not in ctx.notes:
                     ctx.notes.append(note)
         elif tool == "git":
-            ctx.run("git", "add", "-A", cwd=root)
             ctx.run("git", "commit", "-q", "-m", "bench", cwd=root)
-        elif tool == "dvc":
-            sh([ctx.exe("dvc"), "add", "-q", "data"], root, ctx.dvc_env(ctx.dvc_site(root)))
-        ctx.committed.add(root)
+        ctx.state[root] = "committed"
         return root
 
     status_argv = {"ama": ("status",), "git": ("status",), "dvc": ("status", "-q")}
@@ -609,8 +617,11 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
         return verify
 
     def push_setup(tool: str) -> Path:
+        """A repository with the push set staged for `tool` (reused by the clone rows)."""
         ctx.s3()
         root = ctx.tree("push", tool, ctx.push_set)
+        if ctx.state.get(root) == "push-ready":
+            return root
         if tool == "ama":
             ctx.fresh_repo("ama", root, remote=f"s3://{BUCKET}/ama")
             ctx.run("ama", "add", "data", cwd=root)
@@ -620,6 +631,7 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
             sh([ctx.exe("dvc"), "remote", "add", "-d", "bench", f"s3://{BUCKET}/dvc"], root, env)
             sh([ctx.exe("dvc"), "remote", "modify", "bench", "endpointurl", ctx.endpoint], root, env)
             sh([ctx.exe("dvc"), "add", "-q", "data"], root, env)
+        ctx.state[root] = "push-ready"
         return root
 
     def forget_dvc_remote_index(root: Path) -> None:

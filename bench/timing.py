@@ -67,6 +67,7 @@ class Op:
     command: Callable[[], Command]
     setup: Callable[[], None] | None = None
     before_each: Callable[[], None] | None = None
+    after_each: Callable[[], None] | None = None
     check: Callable[[str], str | None] | None = None
     verify: Callable[[], str | None] | None = None
     repeat: int | None = None
@@ -226,6 +227,8 @@ def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callabl
             problem = (op.check and op.check(run.stdout)) or (op.verify and op.verify())
             if problem:
                 raise CommandFailed(problem)
+            if op.after_each:
+                op.after_each()
             if i >= warmup:
                 result.samples.append(run.wall)
                 result.cpu.append(run.cpu)
