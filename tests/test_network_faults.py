@@ -105,8 +105,9 @@ class Setup:
 
 @pytest.fixture
 def in_process(tmp_path, monkeypatch, capsys, aws_env, proxy, moto_server) -> Setup:
+    # Generous timeouts: a busy machine must not fail a request the proxy passes.
     ama = InProcessAma(monkeypatch, capsys, tmp_path / "home",
-                       AMA_S3_MAX_ATTEMPTS="2", AMA_S3_CONNECT_TIMEOUT="1", AMA_S3_READ_TIMEOUT="1")
+                       AMA_S3_MAX_ATTEMPTS="2", AMA_S3_CONNECT_TIMEOUT="5", AMA_S3_READ_TIMEOUT="10")
     return Setup(tmp_path, proxy, moto_server, ama)
 
 
@@ -130,10 +131,12 @@ def test_failing_upload_retries_then_stops_with_one_line_and_resumes(in_process,
     in_process.assert_finished(in_process.commit(), expected_id)
 
 
-def test_stalled_server_times_out_then_resumes(in_process, proxy, expected_id):
+def test_stalled_server_times_out_then_resumes(in_process, proxy, expected_id, monkeypatch):
+    monkeypatch.setenv("AMA_S3_READ_TIMEOUT", "1")
     proxy.arm(STALL, after=3, match=is_object_put)
     in_process.assert_failed_and_kept(in_process.commit(), "no answer within 1s")
     assert retried(proxy)
+    monkeypatch.setenv("AMA_S3_READ_TIMEOUT", "10")
     proxy.heal()
     in_process.assert_finished(in_process.commit(), expected_id)
 
