@@ -8,7 +8,6 @@ A pending (interrupted) commit is always shown.
 from __future__ import annotations
 
 import argparse
-import json
 
 from .. import ui
 from ..errors import AmaError
@@ -42,14 +41,19 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def read_pending(repo: Repo) -> dict | None:
+def read_pending(repo: Repo):
+    """The interrupted commit, ``UNREADABLE`` if PENDING cannot be parsed,
+    or None."""
+    from ..errors import Corrupt
+    from ..txn import Pending
+
     try:
-        with open(repo.pending_path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {"unreadable": True}
+        return Pending.load(repo)
+    except Corrupt:
+        return UNREADABLE_PENDING
+
+
+UNREADABLE_PENDING = "unreadable"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,8 +103,10 @@ def _porcelain(staged, changes, untracked, z: bool, pending) -> None:
     staged_codes = dict((p, c) for c, p in staged)
     records = []
     if pending:
-        what = pending.get("asset") or pending.get("cls") or "?"
-        records.append(f"## pending {what} {pending.get('version') or '-'}")
+        if pending is UNREADABLE_PENDING:
+            records.append("## pending ? -")
+        else:
+            records.append(f"## pending {pending.asset or pending.cls} {pending.version or '-'}")
     for path in sorted(set(staged_codes) | set(worktree)):
         x = staged_codes.get(path, " ")
         change = worktree.get(path)
@@ -124,17 +130,10 @@ def _human(repo: Repo, head, staged, changes, untracked, pending, originals) -> 
     else:
         lines.append(f"On asset class {head.cls} (no commits yet)")
     if pending:
-        if pending.get("unreadable"):
+        if pending is UNREADABLE_PENDING:
             lines.append(ui.styled("A commit is pending but .ama/PENDING cannot be read.", "red"))
         else:
-            what = pending.get("asset") or pending.get("cls", "?")
-            version = pending.get("version")
-            lines.append(
-                ui.styled(
-                    f"A commit of {what}" + (f" version {version}" if version else "") + " was interrupted.",
-                    "bold red",
-                )
-            )
+            lines.append(ui.styled(f"A commit of {pending.describe()} was interrupted.", "bold red"))
             lines.append("  (run 'ama commit' to finish it, or 'ama commit --abandon' to give it up)")
     if staged:
         lines += ["", "Changes to be committed:"]
