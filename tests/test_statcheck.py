@@ -203,6 +203,35 @@ def test_ignored_files_are_neither_untracked_nor_added(repo, ama):
     assert porcelain(ama) == ["A  keep.tmp", "A  src/data.bin"]
 
 
+def test_amaignore_follows_gitignore_syntax(repo, ama):
+    write(
+        repo / ".amaignore",
+        "# a comment line\n"
+        "*.log\n"
+        "!keep.log\n"
+        "/rooted.bin\n"
+        "**/cache/\n"
+        "raw/*.tmp\n"
+        "\\#hash.bin\n",
+    )
+    for rel in [
+        "a.log", "sub/b.log", "keep.log", "sub/keep.log",  # *.log anywhere, negation anywhere
+        "rooted.bin", "sub/rooted.bin",  # a leading / anchors at the root
+        "cache/x.bin", "deep/er/cache/y.bin", "cache.bin",  # **/cache/ is a directory at any depth
+        "raw/c.tmp", "raw/deeper/d.tmp",  # a slash inside anchors: * does not cross directories
+        "#hash.bin", "# a comment line",  # an escaped # is a pattern; a comment matches nothing
+    ]:
+        write(repo / rel, b"x")
+    assert porcelain(ama, "-u", "all") == [
+        "?? # a comment line",
+        "?? cache.bin",
+        "?? keep.log",
+        "?? raw/deeper/d.tmp",
+        "?? sub/keep.log",
+        "?? sub/rooted.bin",
+    ]
+
+
 def test_named_ignored_file_is_refused_naming_the_rule_unless_forced(repo, ama):
     write(repo / ".amaignore", "# scratch\n*.tmp\n")
     write(repo / "x.tmp", b"x")
