@@ -140,7 +140,7 @@ def markdown_block(outcomes: list[Outcome], meta: dict, chart_name: str | None) 
         f"| commit | {meta.get('commit') or '?'} |",
         "",
         f"Medians of {meta['repeat']} runs after {meta['warmup']} warm-up run(s) "
-        "(fewer for the slowest peers: see `bench/out/results.json`), "
+        "(fewer for the slow adds and the S3 rows, more for start-up; every sample is in `bench/out/results.json`), "
         "**warm page cache**: every run reads data the warm-up just read. "
         "Ratio is ama/peer wall time (peak RSS for the memory row): below 1 means ama is faster (or smaller).",
         "",

@@ -38,7 +38,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--tools", default="", help="comma-separated tools to run (others are skipped), e.g. git,b3sum,dvc,aws"
     )
-    p.add_argument("--repeat", type=int, help="timed runs per operation (default 5, quick 3)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        help="timed runs of every operation (default: 5, quick 3; fewer for slow peers and S3, more for start-up)",
+    )
     p.add_argument("--warmup", type=int, default=1, help="untimed warm-up runs per operation (default 1)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds before one run is killed (default 3600)")
     p.add_argument("--out", type=Path, default=suite.REPO / "bench" / "out" / "results.json")
@@ -205,7 +209,7 @@ def main(argv: list[str]) -> int:
             op = ops[key]
             print(f"[{i}/{len(order)}] {key}: {op.label}", file=sys.stderr, flush=True)
             op_start = time.monotonic()
-            r = measure(op, repeat, args.warmup, args.timeout, ctx.missing)
+            r = measure(op, args.repeat or op.repeat or repeat, args.warmup, args.timeout, ctx.missing)
             results[key] = r
             print(f"    {progress(r)} ({time.monotonic() - op_start:.0f} s)", file=sys.stderr, flush=True)
     finally:

@@ -141,7 +141,9 @@ class Bench:
             }
         )
         env.update(client_env("http://127.0.0.1:9", self._empty_aws_config()))
-        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        # Python tools run as users run them: with their bytecode cached (the warm-up run
+        # writes it), not compiled from source every time.
+        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "PYTHONDONTWRITEBYTECODE"):
             env.pop(var, None)
         return env
 

@@ -206,13 +206,15 @@ def fresh_dir(path: Path) -> Path:
 
 
 def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callable[[str], str | None]) -> Result:
-    """Time `op`: setup once, then `warmup` + `repeat` runs, keeping the last `repeat`."""
+    """Time `op`: setup once, then `warmup` + `repeat` runs, keeping the last `repeat`.
+
+    `op.repeat` is only advice to the caller (fewer runs for slow peers); the
+    caller decides."""
     result = Result(op.key, op.tool, op.label)
     missing = available(op.tool)
     if missing:
         result.skipped = missing
         return result
-    repeat = op.repeat or repeat
     try:
         if op.setup:
             op.setup()
