@@ -15,7 +15,6 @@ import mmap
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 from blake3 import blake3
 
@@ -148,5 +147,7 @@ def hash_paths(
     if jobs <= 1 or len(items) < 64:
         yield from map(one, items)
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         yield from pool.map(one, items)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import Corrupt
 
@@ -32,8 +32,7 @@ def object_type(data: bytes) -> str:
 # -- trees -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
     name: str
     mode: str  # MODE_FILE, MODE_EXEC or MODE_TREE
     kind: str  # "file" or "tree"
@@ -114,18 +113,35 @@ def walk_tree(read, tree_id: str, prefix: str = ""):
 # -- commits -----------------------------------------------------------------
 
 
-@dataclass
 class Commit:
-    tree: str
-    asset: str  # class/seq
-    version: int
-    author: str  # "Name <email>"
-    time: int  # seconds since the epoch
-    tz: str  # +hhmm
-    message: str
-    parent: str | None = None
-    inputs: list[tuple[str, str]] = field(default_factory=list)  # (class/seq/n, commit id)
-    meta: dict[str, object] = field(default_factory=dict)
+    """One version: what ``serialize`` writes and ``parse`` reads back."""
+
+    def __init__(
+        self,
+        tree: str,
+        asset: str,  # class/seq
+        version: int,
+        author: str,  # "Name <email>"
+        time: int,  # seconds since the epoch
+        tz: str,  # +hhmm
+        message: str,
+        parent: str | None = None,
+        inputs: list[tuple[str, str]] | None = None,  # (class/seq/n, commit id)
+        meta: dict[str, object] | None = None,
+    ):
+        self.tree = tree
+        self.asset = asset
+        self.version = version
+        self.author = author
+        self.time = time
+        self.tz = tz
+        self.message = message
+        self.parent = parent
+        self.inputs = inputs if inputs is not None else []
+        self.meta = meta if meta is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Commit) and vars(self) == vars(other)
 
     def serialize(self) -> bytes:
         lines = [f"tree {self.tree}"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from .errors import Conflict, Corrupt, UsageError
 from .fsutil import LockFile, atomic_write
@@ -101,12 +100,22 @@ def read_log(repo: Repo, ref: str) -> list[str]:
 # -- HEAD --------------------------------------------------------------------
 
 
-@dataclass
 class Head:
-    cls: str
-    seq: int | None = None
-    version: int | None = None
-    commit: str | None = None
+    """Which asset the work tree is on and the commit it was last synced to."""
+
+    __slots__ = ("cls", "seq", "version", "commit")
+
+    def __init__(self, cls: str, seq: int | None = None, version: int | None = None, commit: str | None = None):
+        self.cls = cls
+        self.seq = seq
+        self.version = version
+        self.commit = commit
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Head) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Head({self.cls!r}, {self.seq!r}, {self.version!r}, {self.commit!r})"
 
     @property
     def asset(self) -> str | None:

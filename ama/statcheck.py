@@ -19,10 +19,9 @@ directory walk, which ``os.scandir`` does without a ``stat`` per entry.
 from __future__ import annotations
 
 import os
-import pickle
 import stat as statmod
 import threading
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .fsutil import write_all
 from .hashing import hash_paths
@@ -40,20 +39,22 @@ UNREADABLE = "unreadable"  # still there, but cannot be read to decide
 UNTRACKED = "untracked"
 
 
-@dataclass
-class Change:
+class Change(NamedTuple):
     path: str
     state: str
     new_path: str | None = None
 
 
-@dataclass
 class Report:
-    changes: list[Change] = field(default_factory=list)
-    untracked: list[str] = field(default_factory=list)
-    refreshed: dict[str, Entry] = field(default_factory=dict)
-    clean: list[str] = field(default_factory=list)
-    hashed: int = 0
+    """What a check found. (A plain class: status is start-up bound, and
+    dataclasses costs an import of inspect.)"""
+
+    def __init__(self, changes: list[Change] | None = None, clean: list[str] | None = None):
+        self.changes: list[Change] = changes if changes is not None else []
+        self.untracked: list[str] = []
+        self.refreshed: dict[str, Entry] = {}
+        self.clean: list[str] = clean if clean is not None else []
+        self.hashed = 0
 
     @property
     def dirty(self) -> bool:
@@ -188,6 +189,8 @@ class _Walk:
             data = _read_all(fd)
             _, status = os.waitpid(pid, 0)
             if status == 0 and data:
+                import pickle
+
                 self._merge(pickle.loads(data))
             else:
                 for unit in share:
@@ -207,6 +210,8 @@ class _Walk:
             self.seen, self.untracked, self.to_hash, self.changes, self.clean = set(), {}, [], [], []
             for unit in share:
                 self.walk(unit)
+            import pickle
+
             state = ("\0".join(self.seen), self.untracked, self.to_hash, self.changes, self.clean)
             write_all(write_fd, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0

@@ -44,6 +44,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 def read_pending(repo: Repo):
     """The interrupted commit, ``UNREADABLE`` if PENDING cannot be parsed,
     or None."""
+    import os
+
+    if not os.path.exists(repo.pending_path):
+        return None
     from ..errors import Corrupt
     from ..txn import Pending
 
