@@ -194,6 +194,12 @@ def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True)
     repo.store.link_out(digest, tmp, shared_ok)
     os.chmod(tmp, perm)
     os.replace(tmp, full)
+    try:
+        # rename(2) does nothing when both names are links to one inode (a
+        # hardlinked file checked out again): the temporary name stays.
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
     return os.lstat(full)
 
 

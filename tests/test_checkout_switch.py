@@ -31,3 +31,20 @@ def test_checkout_switches_a_file_to_a_directory_and_back(tmp_path):
     assert "d" in line
     assert (work / "d" / "x").read_text() == "inside\n" and (work / "d" / "mine.txt").exists()
     assert "version 2" in ok(run_ama("status", cwd=work, env=env)).out
+
+
+def test_forced_checkout_over_hardlinked_files_leaves_no_temporary_names(tmp_path):
+    # rename(2) is a no-op when both names are links to one inode: a forced
+    # checkout of the version already there must still clean up.
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(run_ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"a.txt": "a\n", "sub/b.txt": "b\n"})
+    ok(run_ama("add", ".", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "one", cwd=work, env=env))
+    ok(run_ama("checkout", "--force", "data/1/1", cwd=work, env=env))
+    ok(run_ama("checkout", "--force", "data/1/1", cwd=work, env=env))
+    leftovers = [p for p in work.rglob(".ama-tmp-*")]
+    assert leftovers == []
+    assert ok(run_ama("status", "--porcelain", cwd=work, env=env)).out == ""
