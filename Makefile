@@ -25,5 +25,13 @@ demo: install
 man: install
 	$(BIN)/python scripts/make_man.py man
 
+bench: install
+	bash bench/setup_peers.sh
+	$(BIN)/python bench/run.py --markdown docs/benchmarks.md
+
+bench-quick: install
+	bash bench/setup_peers.sh
+	$(BIN)/python bench/run.py --quick
+
 clean:
 	rm -rf $(VENV) build *.egg-info
