@@ -77,17 +77,32 @@ class Store:
         if self.has(digest):
             return "present"
         self._dir_for(digest)
+
+        def attempt(mode: str) -> None:
+            if mode == "hardlink":
+                self._hardlink(src, digest, st, display)
+            else:
+                self._clone_or_copy(fd, digest, mode, display)
+
+        hint = "set core.linkmode to auto or copy" if self.linkmode != "auto" else "check the filesystem"
+        try:
+            return self._first_working_mode(shared_ok, attempt, f"{display}: cannot store", hint)
+        except FileExistsError:
+            return "present"
+
+    def _first_working_mode(self, shared_ok: bool, attempt, what: str, hint: str) -> str:
+        """Run ``attempt(mode)`` for each allowed mode until one works.
+
+        Errors meaning "this filesystem cannot link or clone here" move on to
+        the next mode (and, in ``auto``, skip that mode for the rest of the
+        process); any other error is raised as it is.
+        """
         last_error: OSError | None = None
         for mode in self._modes(shared_ok):
             try:
-                if mode == "hardlink":
-                    self._hardlink(src, digest, st, display)
-                else:
-                    self._clone_or_copy(fd, digest, mode, display)
+                attempt(mode)
                 return mode
             except OSError as e:
-                if e.errno == errno.EEXIST:
-                    return "present"
                 if e.errno not in _NO_LINK:
                     raise
                 last_error = e
@@ -95,8 +110,7 @@ class Store:
                 if self.linkmode == "auto" and e.errno != errno.EXDEV:
                     self._unsupported.add(mode)
         reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
-        hint = "set core.linkmode to auto or copy" if self.linkmode != "auto" else "check the filesystem"
-        raise AmaError(f"{display}: cannot store with linkmode {self.linkmode} ({reason}); {hint}", EXIT_IO)
+        raise AmaError(f"{what} with linkmode {self.linkmode} ({reason}); {hint}", EXIT_IO)
 
     def _hardlink(self, src: str, digest: str, st: os.stat_result, display: str) -> None:
         dest = self.path(digest)
@@ -141,8 +155,8 @@ class Store:
         hardlink (a second work-tree path with the same content must not
         share the first one's inode)."""
         src = self.path(digest)
-        last_error: OSError | None = None
-        for mode in self._modes(shared_ok):
+
+        def attempt(mode: str) -> None:
             try:
                 if mode == "hardlink":
                     os.link(src, dest)
@@ -152,19 +166,14 @@ class Store:
                             fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
                         else:
                             _copy_fd(s.fileno(), d.fileno())
-                return mode
-            except OSError as e:
+            except OSError:
                 try:
                     os.unlink(dest)
                 except FileNotFoundError:
                     pass
-                if e.errno not in _NO_LINK:
-                    raise
-                last_error = e
-                if self.linkmode == "auto" and e.errno != errno.EXDEV:
-                    self._unsupported.add(mode)
-        reason = os.strerror(last_error.errno) if last_error and last_error.errno else "unsupported"
-        raise AmaError(f"{dest}: cannot place with linkmode {self.linkmode} ({reason})", EXIT_IO)
+                raise
+
+        return self._first_working_mode(shared_ok, attempt, f"{dest}: cannot place", "check the filesystem")
 
     # -- trees, commits, fetched contents -----------------------------------
 
