@@ -289,9 +289,9 @@ class Assets:
             return False
         return True
 
-    def expire_reservations(self, cls: str, older_than: float, keep_txid: str | None = None) -> list[str]:
-        """Abandon reservations older than ``older_than`` seconds; their names."""
-        expired = []
+    def stale_reservations(self, cls: str, older_than: float, keep_txid: str | None = None) -> list[tuple[int, int, str]]:
+        """(seq, version, txid) of reservations older than ``older_than`` seconds."""
+        stale = []
         now = time.time()
         for seq in self.list_seqs(cls):
             for n in self.version_numbers(cls, seq):
@@ -300,10 +300,17 @@ class Assets:
                     record.get("status") == RESERVED
                     and record.get("txid") != keep_txid
                     and now - record.get("reserved_at", now) >= older_than
-                    and self.abandon(cls, seq, n, record["txid"])
                 ):
-                    expired.append(f"{cls}/{seq}/{n}")
-        return expired
+                    stale.append((seq, n, record["txid"]))
+        return stale
+
+    def expire_reservations(self, cls: str, older_than: float, keep_txid: str | None = None) -> list[str]:
+        """Abandon reservations older than ``older_than`` seconds; their names."""
+        return [
+            f"{cls}/{seq}/{n}"
+            for seq, n, txid in self.stale_reservations(cls, older_than, keep_txid)
+            if self.abandon(cls, seq, n, txid)
+        ]
 
     # -- aliases ------------------------------------------------------------
 

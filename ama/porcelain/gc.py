@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import ui
-from ..assets import RESERVED, Assets
+from ..assets import Assets
 from ..checkout import MARKER
 from ..errors import AmaError, UsageError
 from ..index import Index, entry_id
@@ -213,15 +213,4 @@ def expire(repo: Repo, args: argparse.Namespace, older_than: float, keep_txid: s
 
 def _stale_reservations(assets: Assets, cls: str, older_than: float, keep_txid: str | None) -> list[str]:
     """What ``Assets.expire_reservations`` would abandon, read-only."""
-    now = time.time()
-    names = []
-    for seq in assets.list_seqs(cls):
-        for n in assets.version_numbers(cls, seq):
-            record, _ = assets.read_version(cls, seq, n)
-            if (
-                record.get("status") == RESERVED
-                and record.get("txid") != keep_txid
-                and now - record.get("reserved_at", now) >= older_than
-            ):
-                names.append(f"{cls}/{seq}/{n}")
-    return names
+    return [f"{cls}/{seq}/{n}" for seq, n, _ in assets.stale_reservations(cls, older_than, keep_txid)]
