@@ -66,7 +66,9 @@ def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     )
     parser.add_argument("--version", action="version", version=f"ama {__version__}")
     parser.add_argument("-C", dest="chdir", metavar="DIR", help="run as if ama was started in DIR")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given: otherwise argparse builds a help formatter (and imports
+    # shutil) on every run just to compute it.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="ama")
     return parser, sub
 
 

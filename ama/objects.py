@@ -7,9 +7,8 @@ script of plumbing commands reproduces the ids ``ama commit`` produces.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import NamedTuple
+from collections import namedtuple
 
 from .errors import Corrupt
 
@@ -32,12 +31,9 @@ def object_type(data: bytes) -> str:
 # -- trees -------------------------------------------------------------------
 
 
-class TreeEntry(NamedTuple):
-    name: str
-    mode: str  # MODE_FILE, MODE_EXEC or MODE_TREE
-    kind: str  # "file" or "tree"
-    digest: str
-    size: int  # bytes of the file, or of every file below a tree
+# mode: MODE_FILE, MODE_EXEC or MODE_TREE; kind: "file" or "tree"; size: bytes
+# of the file, or of every file below a tree. (namedtuple: typing costs start-up.)
+TreeEntry = namedtuple("TreeEntry", "name mode kind digest size")
 
 
 def file_mode(st_mode: int) -> str:
@@ -152,6 +148,8 @@ class Commit:
         lines.append(f"author {self.author} {self.time} {self.tz}")
         for name, commit_id in sorted(self.inputs):
             lines.append(f"input {name} {commit_id}")
+        import json
+
         for key in sorted(self.meta):
             lines.append(f"meta {key} {json.dumps(self.meta[key], sort_keys=True, separators=(',', ':'))}")
         message = self.message if self.message.endswith("\n") else self.message + "\n"
@@ -163,6 +161,8 @@ class Commit:
             raise Corrupt(f"object {digest} is not a commit")
         text = data[len(COMMIT_MAGIC) :].decode()
         header, _, message = text.partition("\n\n")
+        import json
+
         fields: dict = {"inputs": [], "meta": {}}
         try:
             for line in header.split("\n"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import stat as statmod
 import threading
-from typing import NamedTuple
+from collections import namedtuple
 
 from .fsutil import write_all
 from .hashing import hash_paths
@@ -39,10 +39,9 @@ UNREADABLE = "unreadable"  # still there, but cannot be read to decide
 UNTRACKED = "untracked"
 
 
-class Change(NamedTuple):
-    path: str
-    state: str
-    new_path: str | None = None
+# (path, state, new_path): new_path only for renames. A namedtuple rather
+# than typing.NamedTuple: status is start-up bound and typing costs 5 ms.
+Change = namedtuple("Change", "path state new_path", defaults=(None,))
 
 
 class Report:
