@@ -161,8 +161,6 @@ class Commit:
             raise Corrupt(f"object {digest} is not a commit")
         text = data[len(COMMIT_MAGIC) :].decode()
         header, _, message = text.partition("\n\n")
-        import json
-
         fields: dict = {"inputs": [], "meta": {}}
         try:
             for line in header.split("\n"):
@@ -174,6 +172,8 @@ class Commit:
                     name, commit_id = value.split(" ")
                     fields["inputs"].append((name, commit_id))
                 elif key == "meta":
+                    import json
+
                     name, raw = value.split(" ", 1)
                     fields["meta"][name] = json.loads(raw)
                 elif key == "version":
