@@ -142,6 +142,11 @@ class Store:
             os.unlink(tmp)
             raise
         os.close(out)
+        self._publish(tmp, digest)
+
+    def _publish(self, tmp: str, digest: str) -> None:
+        """Give the verified temporary file ``tmp`` its object name, unless
+        the object is already there, and drop the temporary name."""
         try:
             os.link(tmp, self.path(digest))
         except FileExistsError:
@@ -189,12 +194,7 @@ class Store:
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
-            os.link(tmp, self.path(digest))
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
+        self._publish(tmp, digest)
         return digest
 
     def read_bytes(self, digest: str, verify: bool = True) -> bytes:
@@ -208,20 +208,6 @@ class Store:
         if verify and hash_bytes(data) != digest:
             raise IntegrityError(f"object {digest} is damaged: its bytes no longer hash to its name")
         return data
-
-    def temp_path_for(self, digest: str) -> str:
-        """A fresh temporary path in the store for an object being fetched."""
-        return self._tmp_path(digest)
-
-    def adopt(self, tmp: str, digest: str) -> None:
-        """Move a verified temporary file into the store under ``digest``."""
-        os.chmod(tmp, 0o444)
-        try:
-            os.link(tmp, self.path(digest))
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
 
     def verify(self, digest: str) -> bool:
         """Whether the stored object's bytes still hash to its name."""
