@@ -89,14 +89,6 @@ def append_log(repo: Repo, ref: str, old: str, new: str, reason: str) -> None:
         os.close(fd)
 
 
-def read_log(repo: Repo, ref: str) -> list[str]:
-    try:
-        with open(repo.path("logs", check_ref_name(ref))) as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
 # -- HEAD --------------------------------------------------------------------
 
 
