@@ -29,8 +29,9 @@ from ama.errors import (
     RemoteError,
     UsageError,
 )
+from ama.hashing import hash_bytes
 from ama.remote import open_remote
-from ama.remote.base import Remote, hash_bytes, object_key
+from ama.remote.base import Remote, object_key
 from ama.remote.local import LocalRemote
 from ama.remote.s3 import S3Remote
 from ama.remote.transfer import fetch_objects, push_objects

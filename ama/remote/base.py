@@ -20,12 +20,13 @@ and raises ``IntegrityError`` otherwise, publishing nothing.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Self
 
-import blake3
+from ama.hashing import hash_fd
 
 # Called with a number of bytes each time that many more were transferred;
 # possibly from several threads at once (parts of one object move in
@@ -37,16 +38,14 @@ Progress = Callable[[int], None]
 SMALL_OBJECT = 8 << 20
 
 
-def hash_bytes(data: bytes | memoryview) -> str:
-    """The BLAKE3-256 hex digest of ``data``."""
-    return blake3.blake3(data).hexdigest()
-
-
 def hash_file(path: str) -> str:
-    """The BLAKE3-256 hex digest of the file at ``path``, mmapped, all cores."""
-    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
-    hasher.update_mmap(path)
-    return hasher.hexdigest()
+    """The BLAKE3-256 hex digest of the file at ``path`` (mmapped, all cores
+    when large), by the same code that names contents on ``add``."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return hash_fd(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
 
 
 def short(digest: str) -> str:

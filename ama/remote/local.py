@@ -36,6 +36,7 @@ from ama.errors import (
     RemoteError,
     UsageError,
 )
+from ama.hashing import hash_bytes
 from ama.remote._files import (
     TMP_PREFIX,
     OpenFile,
@@ -50,7 +51,6 @@ from ama.remote.base import (
     SMALL_OBJECT,
     Progress,
     Remote,
-    hash_bytes,
     hash_file,
     object_key,
     short,

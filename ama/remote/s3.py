@@ -36,6 +36,7 @@ from ama.errors import (
     UsageError,
 )
 from ama.fsutil import write_all
+from ama.hashing import hash_bytes
 from ama.remote._files import (
     OpenFile,
     commit_temp,
@@ -50,7 +51,6 @@ from ama.remote.base import (
     SMALL_OBJECT,
     Progress,
     Remote,
-    hash_bytes,
     hash_file,
     object_key,
     short,
