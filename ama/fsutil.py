@@ -1,19 +1,26 @@
-"""Atomic writes and lock files: how every file in ``.ama/`` is replaced.
+"""Atomic writes and locks: how every file in ``.ama/`` and on a directory
+remote is replaced (docs/locks-and-temp-files.md).
 
 A reader never sees a half-written file: we write a temporary file in the
 same directory, fsync it, rename it over the target, and fsync the directory
-so the rename itself survives a crash. Files that many processes may write
-(the index, refs) are guarded by ``<name>.lock`` created with ``O_EXCL``, as
-git does; the lock file is itself the temporary file, renamed into place on
-commit.
+so the rename itself survives a crash.
+
+Every lock of ama is a ``Lock``: an ``flock`` on a lock file, which the
+kernel releases when its owner dies, so a killed process never leaves a lock
+that blocks the next command. Files that many processes may write (the
+index, refs) are guarded by ``<name>.lock`` as git does; the lock file is
+itself the temporary file, renamed into place on commit (``LockFile``).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import socket
 import time
 
-from .errors import LockHeld
+from .errors import EXIT_IO, AmaError, LockHeld
 
 LOCK_WAIT_SECONDS = float(os.environ.get("AMA_LOCK_TIMEOUT", "2.0"))
 
@@ -54,64 +61,162 @@ def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
     fsync_dir(directory)
 
 
-class LockFile:
-    """``<path>.lock``, created exclusively; commit renames it over ``path``.
+class Lock:
+    """An exclusive lock on the file ``path``, released by the kernel when
+    its owner dies.
 
-    Used as a context manager it is released (deleted) on exit unless
-    ``commit`` already moved it into place. A lock we cannot take within
-    ``AMA_LOCK_TIMEOUT`` seconds is reported with who holds it and how to
-    clear it if its owner is gone.
+    Taking it: open (creating) ``path``, ``flock`` it, then check that
+    ``path`` still names the file we locked: its holder may have removed or
+    renamed it (releasing, or committing a ``LockFile``) while we waited.
+    A file left by a killed process is simply locked again: nobody holds
+    it. Releasing removes the file while still holding it, then closes.
+
+    ``record_owner`` writes ``<pid> <host>`` into the file, for messages on
+    other hosts (a shared directory remote); otherwise the holder is found
+    in ``/proc/locks``. A lock not free within ``timeout`` seconds (default
+    ``AMA_LOCK_TIMEOUT``) is ``LockHeld`` (exit 5), naming its holder.
+    """
+
+    def __init__(self, path: str, timeout: float | None = None, record_owner: bool = False, what: str = ""):
+        self.path = path
+        self.timeout = LOCK_WAIT_SECONDS if timeout is None else timeout
+        self.record_owner = record_owner
+        self.what = what
+        self.fd: int | None = None
+
+    def acquire(self) -> Lock:
+        deadline = time.monotonic() + self.timeout
+        delay = 0.002
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
+            try:
+                if self._lock(fd) and self._still_ours(fd):
+                    os.ftruncate(fd, 0)  # a killed holder's leftovers
+                    if self.record_owner:
+                        write_all(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+                    self.fd = fd
+                    return self
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise LockHeld(self.held_message())
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _lock(self, fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        except OSError as e:
+            if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                raise AmaError(
+                    f"{self.path}: the filesystem does not support file locks ({e.strerror}); "
+                    "ama needs flock(2) here",
+                    EXIT_IO,
+                ) from e
+            raise
+
+    def _still_ours(self, fd: int) -> bool:
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev)
+
+    def held_message(self) -> str:
+        who = holder_of(self.path)
+        what = f"{self.what}: " if self.what else ""
+        return f"{what}{self.path} is held by another ama process{who}; wait for it to finish and try again"
+
+    @property
+    def held(self) -> bool:
+        return self.fd is not None
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (in that order)."""
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> Lock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def holder_of(path: str) -> str:
+    """`` (pid N)`` or `` (pid N on HOST)``: who holds the lock on ``path``,
+    from the kernel's lock table, else from what the holder wrote; '' if
+    neither tells."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return ""
+    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == key:
+                    return f" (pid {fields[4]})"
+    except OSError:
+        pass
+    try:
+        with open(path, "rb") as f:
+            pid, _, host = f.read(200).decode("utf-8", "replace").strip().partition(" ")
+    except OSError:
+        return ""
+    return f" (pid {pid} on {host})" if pid.isdigit() and host else ""
+
+
+class LockFile(Lock):
+    """``<path>.lock``, a ``Lock`` that is also the new content of ``path``:
+    ``write`` into it, then ``commit`` renames it over ``path`` (as git
+    does with ``index.lock``). Leaving without ``commit`` removes it and
+    changes nothing.
     """
 
     def __init__(self, path: str, timeout: float | None = None):
-        self.path = path
-        self.lock_path = path + ".lock"
-        self.timeout = LOCK_WAIT_SECONDS if timeout is None else timeout
-        self.fd: int | None = None
+        super().__init__(path + ".lock", timeout)
+        self.target = path
 
-    def acquire(self) -> LockFile:
-        deadline = time.monotonic() + self.timeout
-        delay = 0.005
-        while True:
-            try:
-                self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-                return self
-            except FileExistsError:
-                if time.monotonic() >= deadline:
-                    raise LockHeld(self._held_message()) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-
-    def _held_message(self) -> str:
-        return (
-            f"{self.lock_path} is held: another ama process is running; "
-            f"if none is, remove the stale lock with: rm '{self.lock_path}'"
-        )
+    @property
+    def lock_path(self) -> str:
+        return self.path
 
     def write(self, data: bytes) -> None:
         assert self.fd is not None
         write_all(self.fd, data)
 
     def commit(self) -> None:
-        """fsync what was written and rename the lock over the target."""
+        """fsync what was written and rename the lock over the target.
+
+        The rename happens while the lock is held; a waiter that then gets
+        the lock finds that its file is no longer ``<path>.lock`` and starts
+        over on a new one.
+        """
         assert self.fd is not None
-        os.fsync(self.fd)
-        os.close(self.fd)
-        self.fd = None
-        os.replace(self.lock_path, self.path)
-        fsync_dir(os.path.dirname(self.path) or ".")
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-            try:
-                os.unlink(self.lock_path)
-            except FileNotFoundError:
-                pass
-
-    def __enter__(self) -> LockFile:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+        try:
+            os.fsync(self.fd)
+            os.replace(self.path, self.target)
+        except BaseException:
+            self.release()
+            raise
+        self._close()
+        fsync_dir(os.path.dirname(self.target) or ".")

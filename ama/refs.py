@@ -12,7 +12,7 @@ import os
 import re
 
 from .errors import Conflict, Corrupt, UsageError
-from .fsutil import LockFile, atomic_write
+from .fsutil import LockFile, atomic_write, write_all
 from .repo import Repo
 
 ZERO = "0" * 64
@@ -70,8 +70,10 @@ def update_ref(repo: Repo, ref: str, new: str, old: str | None = None, reason: s
         if old is not None and (current or ZERO) != old:
             raise Conflict(f"ref {ref} is at {(current or ZERO)[:12]}, not {old[:12]}: it moved; nothing changed")
         lock.write(f"{new}\n".encode())
+        # Under the lock, before the move, as git writes its reflog: two
+        # updates of one ref are logged in the order they happen.
+        append_log(repo, ref, current or ZERO, new, reason)
         lock.commit()
-    append_log(repo, ref, current or ZERO, new, reason)
 
 
 def append_log(repo: Repo, ref: str, old: str, new: str, reason: str) -> None:
@@ -83,7 +85,7 @@ def append_log(repo: Repo, ref: str, old: str, new: str, reason: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode())
+        write_all(fd, line.encode())
         os.fsync(fd)
     finally:
         os.close(fd)

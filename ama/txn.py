@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 
 from . import failpoint, ident
 from .assets import COMMITTED, Assets
 from .errors import Conflict, LockHeld, NotFound
-from .fsutil import LockFile, atomic_write
+from .fsutil import Lock, LockFile, atomic_write
 from .index import Index
 from .objects import Commit, write_index_tree
 from .pointer import write_pointer
@@ -272,58 +271,6 @@ def clear_inputs(repo: Repo) -> None:
 # -- the transaction lock -------------------------------------------------------
 
 
-class TxnLock:
-    """``.ama/txn.lock``: one commit/checkout at a time per repository.
-
-    It records its owner's pid and host, so a lock left by a killed process
-    on this host is recognised and taken over instead of blocking forever.
-    """
-
-    def __init__(self, repo: Repo):
-        self.path = repo.path("txn.lock")
-        self.owned = False
-
-    def __enter__(self) -> TxnLock:
-        me = f"{os.getpid()} {socket.gethostname()}"
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                if self._stale():
-                    os.unlink(self.path)
-                    continue
-                raise LockHeld(
-                    f"{self.path} is held by another ama process ({self._owner() or 'unknown'}); "
-                    f"wait for it, or if none is running remove it: rm '{self.path}'"
-                ) from None
-            os.write(fd, me.encode())
-            os.close(fd)
-            self.owned = True
-            return self
-        raise LockHeld(f"{self.path} keeps being taken; try again")
-
-    def _owner(self) -> str:
-        try:
-            with open(self.path) as f:
-                return f.read().strip()
-        except OSError:
-            return ""
-
-    def _stale(self) -> bool:
-        parts = self._owner().split()
-        if len(parts) != 2 or parts[1] != socket.gethostname() or not parts[0].isdigit():
-            return False
-        try:
-            os.kill(int(parts[0]), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def __exit__(self, *exc: object) -> None:
-        if self.owned:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+def TxnLock(repo: Repo) -> Lock:  # noqa: N802 - used as a class: ``with TxnLock(repo):``
+    """``.ama/txn.lock``: one commit, checkout, pull or gc at a time per repository."""
+    return Lock(repo.path("txn.lock"), record_owner=True)

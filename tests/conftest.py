@@ -189,3 +189,22 @@ def read_index(root: Path) -> dict:
 
 def has_b3sum() -> bool:
     return shutil.which("b3sum") is not None
+
+
+class held_lock:  # noqa: N801 - a context manager used like a function
+    """Hold the ama lock at ``path`` from this (the test's) process, as a
+    running ama would: an exclusive flock on the file."""
+
+    def __init__(self, path: os.PathLike | str):
+        self.path = os.fspath(path)
+
+    def __enter__(self) -> int:
+        import fcntl
+
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return os.getpid()
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)

@@ -9,7 +9,18 @@ import subprocess
 import time
 
 import pytest
-from conftest import AMA, LOCK_TIMEOUT, object_ids, ok, one_line_error, read_index, run_ama, tree_state, write
+from conftest import (
+    AMA,
+    LOCK_TIMEOUT,
+    held_lock,
+    object_ids,
+    ok,
+    one_line_error,
+    read_index,
+    run_ama,
+    tree_state,
+    write,
+)
 
 from ama.errors import EXIT_BAD_PATH, EXIT_CORRUPT, EXIT_LOCKED, EXIT_NOT_A_REPO
 from ama.hashing import EMPTY_ID
@@ -254,23 +265,30 @@ def test_outside_any_repository_exits_3(tmp_path, ama_env, args):
 @pytest.mark.parametrize(
     "args", [("add", "new.bin"), ("rm", "--cached", "kept.bin"), ("update-index", "--add", "new.bin")], ids=" ".join
 )
-def test_held_index_lock_is_reported_with_how_to_clear_it(staged, ama, args):
+def test_held_index_lock_is_reported_with_its_holder(staged, ama, args):
     write(staged / "new.bin", b"n")
     lock = staged / ".ama" / "index.lock"
-    lock.write_bytes(b"")
-    start = time.monotonic()
-    line = refused(ama, staged, *args, code=EXIT_LOCKED)
-    assert time.monotonic() - start >= float(LOCK_TIMEOUT)  # it waited for the holder first
-    assert "index.lock is held" in line
-    assert f"rm '{lock}'" in line
-    assert lock.exists()
-    lock.unlink()
+    with held_lock(lock) as pid:
+        start = time.monotonic()
+        line = refused(ama, staged, *args, code=EXIT_LOCKED)
+        assert time.monotonic() - start >= float(LOCK_TIMEOUT)  # it waited for the holder first
+    assert f"index.lock is held by another ama process (pid {pid})" in line
     ok(ama(*args))
 
 
+@pytest.mark.parametrize(
+    "args", [("add", "new.bin"), ("rm", "--cached", "kept.bin"), ("update-index", "--add", "new.bin")], ids=" ".join
+)
+def test_index_lock_left_by_a_killed_process_is_taken_over(staged, ama, args):
+    write(staged / "new.bin", b"n")
+    (staged / ".ama" / "index.lock").write_bytes(b"half an index")
+    ok(ama(*args))
+    assert not (staged / ".ama" / "index.lock").exists()
+
+
 def test_status_works_while_the_index_lock_is_held(staged, ama):
-    (staged / ".ama" / "index.lock").write_bytes(b"")
-    assert ok(ama("status", "--porcelain")).out == "A  kept.bin\n"
+    with held_lock(staged / ".ama" / "index.lock"):
+        assert ok(ama("status", "--porcelain")).out == "A  kept.bin\n"
 
 
 def index_corruptions(size: int) -> dict[str, object]:

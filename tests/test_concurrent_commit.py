@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import AMA, ok, one_line_error, run_ama
+from conftest import AMA, held_lock, ok, one_line_error, run_ama
 from txn_helpers import DirView, assert_consistent, read_pending, txn_env, wait_for, write_files
 
 CLS = "data"
@@ -124,15 +124,15 @@ def test_second_commit_in_one_repository_reports_the_held_lock(tmp_path):
     # Hold the remote's lock on version 2's record: the first commit waits
     # there, inside its transaction, until the lock goes away.
     record_lock = Path(url) / "assets" / CLS / "1" / "versions" / "2.json.lock"
-    record_lock.parent.mkdir(parents=True, exist_ok=True)
-    record_lock.write_text("0 elsewhere\n")
-    first = start_commit(work, env, "first", AMA_LOCK_TIMEOUT="60")
-    try:
-        wait_for(lambda: (Path(url) / "assets" / CLS / "1" / "versions" / "2.json").exists(), what="reservation")
-        line = one_line_error(run_ama("commit", "-m", "second", cwd=work, env=env), 5)
-        assert "txn.lock" in line and "held" in line and str(first.pid) in line
-    finally:
-        record_lock.unlink()
-        out, err = first.communicate(timeout=60)
+    with held_lock(record_lock):
+        first = start_commit(work, env, "first", AMA_LOCK_TIMEOUT="60")
+        try:
+            wait_for(lambda: (Path(url) / "assets" / CLS / "1" / "versions" / "2.json").exists(), what="reservation")
+            line = one_line_error(run_ama("commit", "-m", "second", cwd=work, env=env), 5)
+            assert "txn.lock" in line and "held" in line and str(first.pid) in line
+        except BaseException:
+            first.kill()
+            raise
+    out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert_linear_history(view, 1)

@@ -9,9 +9,7 @@ import time
 
 import pytest
 from blake3 import blake3
-from conftest import AMA, isolated_env, ok, one_line_error, read_index, write
-
-from ama.errors import EXIT_LOCKED
+from conftest import AMA, isolated_env, ok, read_index, write
 
 FILES = 3000
 OLD = 300  # files staged before the add that gets killed
@@ -66,7 +64,7 @@ def tree(repo, ama):
 
 
 # Fractions of the locked time after which to kill; 1.2 lets some finish.
-KILL_AT = [0.05, 0.4, 0.75, 0.95, 1.2]
+KILL_AT = [0.05, 0.2, 0.4, 0.6, 0.75, 0.85, 0.95, 1.2]
 
 
 @pytest.mark.parametrize("fraction", KILL_AT)
@@ -85,15 +83,9 @@ def test_sigkill_during_add_leaves_the_old_or_the_new_index(tree, repo, ama, ama
     assert staged in (old, new), f"killed (rc {rc}) {delay:.2f}s into add: {len(staged)} entries"
     print(f"lock+{delay:.2f}s of {locked_seconds:.2f}s, rc {rc}: the {'new' if staged == new else 'old'} index")
 
+    # A kill may leave index.lock behind; nobody holds it, so the next
+    # commands take it over: no manual step.
     lock = repo / ".ama" / "index.lock"
-    if lock.exists():
-        # The only trace a kill may leave: the next writer says which lock is
-        # held and how to clear it; clearing it is all the repair needed.
-        line = one_line_error(ama("add", "."), EXIT_LOCKED)
-        assert f"rm '{lock}'" in line
-        assert staged_ids(repo) == staged
-        lock.unlink()
-
     status = ok(ama("status", "--porcelain")).out.splitlines()
     untracked_dirs = {p.split("/")[0] for p in files if p not in old}
     assert len(status) == (FILES if staged == new else OLD + len(untracked_dirs))

@@ -6,6 +6,7 @@ all three. A test that pins one backend says which in its name (local_, s3_).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -442,12 +443,16 @@ def test_local_held_lock_is_reported_with_its_file(tmp_path: Path) -> None:
     remote = LocalRemote(str(tmp_path / "remote"), lock_timeout=0.2)
     token = remote.create("assets/x/1/HEAD", b"1")
     lock = Path(remote.path_of("assets/x/1/HEAD") + ".lock")
-    lock.write_text("4242 otherhost\n")
-    with pytest.raises(LockHeld) as err:
-        remote.replace("assets/x/1/HEAD", b"2", token)
+    # Held by a live process (this one, through another open file).
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(LockHeld) as err:
+            remote.replace("assets/x/1/HEAD", b"2", token)
+    finally:
+        os.close(fd)
     assert str(lock) in one_line(err.value)
-    assert "4242" in str(err.value)
-    lock.unlink()
+    assert f"pid {os.getpid()}" in str(err.value)
     remote.replace("assets/x/1/HEAD", b"2", token)
 
 

@@ -7,7 +7,8 @@ never sees a partial file and a crash never leaves one under a real name:
   then ``os.link`` it to the final name. ``link`` fails with EEXIST
   atomically, which is exactly "only if absent", and the name appears with
   its full contents at once.
-- compare-and-swap: take ``<key>.lock`` with O_CREAT|O_EXCL, re-read the key,
+- compare-and-swap: take ``<key>.lock`` (``ama.fsutil.Lock``: an flock the
+  kernel releases if the writer dies), re-read the key,
   compare its token (the BLAKE3 of its bytes), write a temp file, fsync,
   rename it over the key, drop the lock.
 
@@ -20,8 +21,6 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -30,7 +29,6 @@ from ama.errors import (
     AlreadyExists,
     BadPath,
     IntegrityError,
-    LockHeld,
     NotFound,
     PreconditionFailed,
     RemoteError,
@@ -266,32 +264,17 @@ class LocalRemote(Remote):
 
     @contextmanager
     def _locked(self, path: str) -> Iterator[None]:
-        lock = path + LOCK_SUFFIX
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.005
-        while True:
-            try:
-                os.makedirs(os.path.dirname(lock), exist_ok=True)
-                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                if time.monotonic() >= deadline:
-                    raise LockHeld(
-                        f"remote {self.url}: {lock} is held{_lock_owner(lock)}; "
-                        "if no ama process is using this remote, remove that file"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-            except OSError as e:
-                raise self._error("lock", os.path.relpath(path, self.root), e) from e
+        """Hold ``<path>.lock`` (an flock the kernel drops if we die)."""
+        lock = fsutil.Lock(path + LOCK_SUFFIX, self.lock_timeout, record_owner=True, what=f"remote {self.url}")
         try:
-            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
-        finally:
-            os.close(fd)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            lock.acquire()
+        except OSError as e:
+            raise self._error("lock", os.path.relpath(path, self.root), e) from e
         try:
             yield
         finally:
-            unlink_quietly(lock)
+            lock.release()
 
     def _walk(self, directory: str, rel: str, name_prefix: str) -> Iterator[str]:
         try:
@@ -352,12 +335,3 @@ def _copy_large(src: int, dst: int, progress: Progress | None) -> None:
         fsutil.write_all(dst, chunk)
         if progress:
             progress(len(chunk))
-
-
-def _lock_owner(lock: str) -> str:
-    try:
-        with open(lock, encoding="utf-8", errors="replace") as f:
-            pid, _, host = f.read().strip().partition(" ")
-    except OSError:
-        return ""
-    return f" by pid {pid} on {host}" if pid and host else ""
