@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test demo man lint bench bench-quick clean
+.PHONY: install test fuzz demo man lint bench bench-quick clean
 
 $(BIN)/ama: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ install: $(BIN)/ama
 
 test: install
 	$(BIN)/python -m pytest
+
+# Crash and corruption fuzzing (tests/fuzz_harness.py): N trials, a table, docs/reliability.md.
+N ?= 1000
+fuzz: install
+	$(BIN)/python scripts/fuzz.py -n $(N) --markdown docs/reliability.md
 
 lint: install
 	$(BIN)/ruff check ama tests bench
