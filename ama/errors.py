@@ -93,6 +93,22 @@ class NotFound(AmaError):
     exit_code = EXIT_NOT_FOUND
 
 
+class VersionNotFound(NotFound, FileNotFoundError):
+    """A version name that does not resolve on the remote.
+
+    Also a ``FileNotFoundError``, so that Python code reading versions
+    (pandas through ``ama://``, any ``except OSError``) sees what it expects.
+    """
+
+
+class PathNotFound(NotFound, FileNotFoundError):
+    """A path that is not in the version (also a ``FileNotFoundError``)."""
+
+
+class IsADirectory(BadPath, IsADirectoryError):
+    """A directory of a version where a file was asked for (also an ``IsADirectoryError``)."""
+
+
 class DirtyWorkTree(AmaError):
     """Tracked files changed in a way that blocks the command."""
 

@@ -14,12 +14,17 @@ from .errors import UsageError
 from .repo import Repo
 
 
-def default_store_url() -> str:
+def ama_home() -> str:
+    """The per-user directory: ``$AMA_HOME``, else ``$XDG_DATA_HOME/ama``."""
     home = os.environ.get("AMA_HOME")
     if not home:
         data = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
         home = os.path.join(data, "ama")
-    return os.path.join(os.path.abspath(home), "store")
+    return os.path.abspath(home)
+
+
+def default_store_url() -> str:
+    return os.path.join(ama_home(), "store")
 
 
 def default_name(repo: Repo) -> str:

@@ -9,6 +9,7 @@ verified against its name on the way (by the backends' put/get_object).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from . import failpoint, ui
 from .errors import Corrupt, IntegrityError
@@ -17,6 +18,9 @@ from .objects import HEX64, Commit, object_type, parse_tree
 from .remote.base import Remote
 from .remote.transfer import PushResult, fetch_objects, push_objects
 from .repo import Repo
+
+if TYPE_CHECKING:
+    from .store import Store
 
 DEFAULT_JOBS = 8
 
@@ -120,16 +124,30 @@ def checked_id(digest: str) -> str:
 
 def fetch_object(repo: Repo, remote: Remote, digest: str) -> bytes:
     """An object's bytes, from the local store or else fetched into it."""
+    return fetch_into(repo.store, remote, digest)
+
+
+def fetch_into(store: Store, remote: Remote, digest: str) -> bytes:
+    """An object's bytes, from ``store`` or else fetched (verified) into it."""
     checked_id(digest)
-    store = repo.store
     if not store.has(digest):
-        fetch_objects(remote, [(digest, _dest(repo, digest))], jobs=1)
-        os.chmod(store.path(digest), 0o444)
+        download_into(store, remote, digest)
     return store.read_bytes(digest)
 
 
+def download_into(store: Store, remote: Remote, digest: str) -> None:
+    """Fetch object ``digest`` into ``store``: verified before it gets its name."""
+    path = _store_dest(store, digest)
+    fetch_objects(remote, [(digest, path)], jobs=1)
+    os.chmod(path, 0o444)
+
+
 def _dest(repo: Repo, digest: str) -> str:
-    path = repo.store.path(digest)
+    return _store_dest(repo.store, digest)
+
+
+def _store_dest(store: Store, digest: str) -> str:
+    path = store.path(digest)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     return path
 

@@ -120,6 +120,15 @@ class Remote(ABC):
         ``NotFound`` if the remote lacks it.
         """
 
+    @abstractmethod
+    def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
+        """The bytes of object ``digest`` from offset ``start``, in chunks.
+
+        Not verified: the caller hashes what it reads (``ama.access`` does,
+        incrementally). ``NotFound`` (raised by this call, before any chunk)
+        if the remote lacks the object. Memory stays at one chunk.
+        """
+
     def close(self) -> None:  # noqa: B027 - deliberately optional: a directory has nothing to release
         """Release connections and pools."""
 

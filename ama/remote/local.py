@@ -65,6 +65,7 @@ _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
 _NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 _COPY_CHUNK = 64 << 20
+_READ_CHUNK = 1 << 20
 _OBJECT_MODE = 0o444
 
 
@@ -231,6 +232,31 @@ class LocalRemote(Remote):
                 commit_temp(tmp, dest)
             except OSError as e:
                 raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+
+    def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
+        key = object_key(digest)
+        try:
+            fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"remote {self.url}: object {digest} not found") from None
+        except OSError as e:
+            raise self._error("read", key, e) from e
+        return self._chunks(fd, key, start)
+
+    def _chunks(self, fd: int, key: str, start: int) -> Iterator[bytes]:
+        try:
+            offset = start
+            while True:
+                try:
+                    chunk = os.pread(fd, _READ_CHUNK, offset)
+                except OSError as e:
+                    raise self._error("read", key, e) from e
+                if not chunk:
+                    return
+                offset += len(chunk)
+                yield chunk
+        finally:
+            os.close(fd)
 
     # -- internals ---------------------------------------------------------
 

@@ -280,6 +280,40 @@ class S3Remote(Remote):
             discard_temp(tmp)
             raise
 
+    def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
+        what = f"object {digest}"
+        full = self.s3_key(object_key(digest))
+        # The first request is made now, so a missing object is NotFound here.
+        return self._stream(full, what, start, self._open_stream(full, what, start))
+
+    def _open_stream(self, full: str, what: str, start: int) -> Any:
+        # No Range for offset 0: an empty object has no byte 0 to start at.
+        extra = {"Range": f"bytes={start}-"} if start else {}
+        return self._call("get_object", what, Key=full, **extra)["Body"]
+
+    def _stream(self, full: str, what: str, offset: int, body: Any) -> Iterator[bytes]:
+        """Chunks of a response body; a body that breaks off is requested
+        again from where it stopped (botocore retries requests, not reads)."""
+        from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseStreamingError
+
+        failures = 0
+        try:
+            while True:
+                try:
+                    for chunk in body.iter_chunks(1 << 20):
+                        offset += len(chunk)
+                        yield chunk
+                    return
+                except (ResponseStreamingError, ReadTimeoutError, IncompleteReadError) as e:
+                    failures += 1
+                    if failures >= self.max_attempts:
+                        raise self._translate(e, what) from e
+                    body.close()
+                    _sleep_backoff(failures)
+                    body = self._open_stream(full, what, offset)
+        finally:
+            body.close()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
