@@ -19,7 +19,7 @@ from collections.abc import Collection
 from .errors import BadPath, DirtyWorkTree
 from .fsutil import atomic_write
 from .hashing import hash_path
-from .index import Index, entry_id, make_entry
+from .index import CLEAN, Index
 from .objects import MODE_EXEC
 from .pointer import write_pointer
 from .refs import Head, read_head, write_head
@@ -113,7 +113,7 @@ def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str
     # store object, which nothing would refer to any more).
     for code, path in staged_changes(repo, index, read_head(repo).commit):
         wanted = files.get(path)
-        if code != "D" and (wanted is None or wanted[0] != entry_id(index.entries[path])):
+        if code != "D" and (wanted is None or wanted[0] != index.digest(path)):
             raise DirtyWorkTree(
                 f"{path}: has staged changes that are not committed and would be lost; "
                 f"commit them, or use --force to discard them"
@@ -140,7 +140,7 @@ def materialize(
     the local store.
     """
     with repo.locked_index() as (lock, index):
-        leaving = {path for path in index.entries if path not in files}
+        leaving = {path for path in index.paths() if path not in files}
         for name in files:
             safe_path(repo, name, leaving)
         check_in_the_way(repo, files, leaving)
@@ -157,20 +157,20 @@ def materialize(
             except FileNotFoundError:
                 pass
             _prune_empty_dirs(repo, os.path.dirname(path))
-        new_entries = {}
+        new = Index()
         placed: set[str] = set()
         for path, (digest, _size, mode) in sorted(files.items()):
-            old = index.entries.get(path)
             full = repo.abspath(path)
-            if old is not None and entry_id(old) == digest and _unchanged(full, old) and not force:
-                new_entries[path] = old
+            if not force and path in index and index.digest(path) == digest and _unchanged(index, path, full):
+                new.keep(path, index)
                 placed.add(digest)
                 continue
             st = place(repo, digest, full, mode, shared_ok=digest not in placed)
             placed.add(digest)
-            new_entries[path] = make_entry(digest, st)
+            new.add(path, digest, st)
             written += 1
-        Index(new_entries, tree=tree).write(lock)
+        new.tree = tree
+        new.write(lock)
     write_head(repo, head)
     if head.asset and head.version and head.commit:
         write_pointer(repo, head.asset, head.version, head.commit)
@@ -178,12 +178,12 @@ def materialize(
     return written, removed
 
 
-def _unchanged(full: str, entry) -> bool:
+def _unchanged(index: Index, path: str, full: str) -> bool:
     try:
         st = os.lstat(full)
     except FileNotFoundError:
         return False
-    return st.st_ino == entry[4] and st.st_size == entry[1] and st.st_mtime_ns == entry[2]
+    return index.compare(path, st) == CLEAN
 
 
 def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True) -> os.stat_result:

@@ -1,16 +1,21 @@
 """``.ama/index``: the stat snapshot of every staged path.
 
 Binary, versioned, checksummed; the format is in ``docs/index-format.md``.
-In memory the index is a dict from path to a plain tuple (fields named by
-the ``F_*`` constants): at a million entries, tuples straight out of
-``struct.iter_unpack`` load an order of magnitude faster than objects.
+In memory the index is a dict from path to a plain tuple: at a million
+entries, tuples straight out of ``struct.iter_unpack`` load an order of
+magnitude faster than objects. The tuple layout is private to this module
+(as git's read-cache.c owns its entries): everything else goes through the
+methods of ``Index``.
 """
 
 from __future__ import annotations
 
 import os
+import stat as statmod
 import struct
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Iterator
 
 from blake3 import blake3
 
@@ -23,19 +28,35 @@ HEADER = struct.Struct("<8sII32s")  # magic, version, entry count, cached root t
 RECORD = struct.Struct("<32sQqqQQII")  # digest, size, mtime, ctime, ino, dev, nlink, mode
 TRAILER_SIZE = 32
 
-F_DIGEST, F_SIZE, F_MTIME, F_CTIME, F_INO, F_DEV, F_NLINK, F_MODE = range(8)
-# entry[1:6] is (size, mtime_ns, ctime_ns, ino, dev): statcheck compares it with
-# the same tuple built from lstat in one step, so keep these fields together.
+# The record layout is private to this module: other modules use the
+# accessors of ``Index`` below, never tuple positions.
+_DIGEST, _SIZE, _MTIME, _CTIME, _INO, _DEV, _NLINK, _MODE = range(8)
+# entry[1:6] is (size, mtime_ns, ctime_ns, ino, dev): the comparison below
+# matches it with the same tuple built from lstat in one step.
 
-Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, nlink, mode)
+_Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, nlink, mode)
 
 RECOVER_HINT = (
     "move it aside (mv .ama/index .ama/index.bad) and 'ama add' your files again; "
     "committed versions are not affected"
 )
 
+# What a file's lstat says about its entry (``Index.compare``), the one
+# stat comparison every command uses:
+CLEAN = 0  # snapshot equal and older than the index: unchanged, no hashing
+RACY = 1  # snapshot equal but not older than the index: hash to decide
+TOUCHED = 2  # same file and size, a timestamp differs: hash to decide
+CHANGED = 3  # same file, other size: the content changed, no hashing needed
+REPLACED = 4  # another file (inode or device differs): hash to decide
+NOT_FILE = 5  # no longer a regular file
 
-def make_entry(digest: str, st: os.stat_result) -> Entry:
+
+# One entry as named fields, built on demand (never in bulk). A namedtuple
+# rather than typing.NamedTuple: typing costs status 5 ms of start-up.
+Snapshot = namedtuple("Snapshot", "digest size mtime_ns ctime_ns ino dev nlink mode")
+
+
+def _make(digest: str, st: os.stat_result) -> _Entry:
     return (
         bytes.fromhex(digest),
         st.st_size,
@@ -48,17 +69,31 @@ def make_entry(digest: str, st: os.stat_result) -> Entry:
     )
 
 
-def entry_id(entry: Entry) -> str:
-    return entry[F_DIGEST].hex()
+def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
+    if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]:
+        if e[_MTIME] < since and e[_CTIME] < since and statmod.S_ISREG(st.st_mode):
+            return CLEAN
+        if not statmod.S_ISREG(st.st_mode):
+            return NOT_FILE
+        return RACY
+    if not statmod.S_ISREG(st.st_mode):
+        return NOT_FILE
+    if st.st_ino != e[_INO] or st.st_dev != e[_DEV]:
+        return REPLACED
+    if st.st_size != e[_SIZE]:
+        return CHANGED
+    if e[_MTIME] >= since or e[_CTIME] >= since:
+        return RACY
+    return TOUCHED
 
 
 class Index:
-    def __init__(self, entries: dict[str, Entry] | None = None, mtime_ns: int = 0, tree: str | None = None):
-        self.entries: dict[str, Entry] = entries if entries is not None else {}
+    def __init__(self, entries: dict[str, _Entry] | None = None, mtime_ns: int = 0, tree: str | None = None):
+        self._entries: dict[str, _Entry] = entries if entries is not None else {}
         # The root tree id these entries make, when known (git's cache-tree,
         # for the root only): status compares it with HEAD's tree instead of
         # walking the committed trees. Every content change must go through
-        # ``record``/``remove``, which drop it.
+        # ``add``/``remove``, which drop it.
         self.tree = tree
         # When the index file was last written: entries whose timestamps are
         # not older than this are "racily clean" and must be hashed.
@@ -66,6 +101,8 @@ class Index:
         # Paths whose entry was taken from a fresh hash of the file in this
         # process (staged or refreshed): their snapshot is trusted on write.
         self.verified: set[str] = set()
+        self._sorted: list[str] | None = None  # sorted paths, for bisection
+        self._dirs: set[str] | None = None  # a superset of the implied directories
 
     @classmethod
     def load(cls, path: str) -> Index:
@@ -78,41 +115,200 @@ class Index:
         entries, tree = parse(data, path)
         return cls(entries, mtime_ns, tree)
 
+    # -- reading ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._entries
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def paths(self) -> Iterable[str]:
+        """Every staged path, in no particular order."""
+        return self._entries.keys()
+
+    def sorted_paths(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self._entries)
+        return self._sorted
+
+    def digest(self, path: str) -> str:
+        """The content id ``path`` is staged with (KeyError if it is not)."""
+        return self._entries[path][_DIGEST].hex()
+
+    def get(self, path: str) -> Snapshot | None:
+        e = self._entries.get(path)
+        return None if e is None else Snapshot(e[0].hex(), *e[1:8])
+
+    def files(self) -> Iterator[tuple[str, str, int, int]]:
+        """(path, content id, size, st_mode) of every staged file."""
+        for path, e in self._entries.items():
+            yield path, e[_DIGEST].hex(), e[_SIZE], e[_MODE]
+
+    def digests(self) -> Iterator[tuple[str, str]]:
+        """(path, content id) of every staged file."""
+        for path, e in self._entries.items():
+            yield path, e[_DIGEST].hex()
+
+    def total_size(self) -> int:
+        return sum(e[_SIZE] for e in self._entries.values())
+
+    def is_racy(self, path: str) -> bool:
+        e = self._entries[path]
+        return e[_MTIME] >= self.mtime_ns or e[_CTIME] >= self.mtime_ns
+
+    def same_inode(self, path: str, st: os.stat_result) -> bool:
+        """Whether ``st`` is of the very file ``path`` was staged from."""
+        e = self._entries[path]
+        return st.st_ino == e[_INO] and st.st_dev == e[_DEV]
+
+    def compare(self, path: str, st: os.stat_result) -> int:
+        """What ``st`` (an lstat of ``path``'s file) says about its entry:
+        CLEAN, RACY, TOUCHED, CHANGED, REPLACED or NOT_FILE."""
+        return _compare(self._entries[path], st, self.mtime_ns)
+
+    def comparer(self) -> Callable[[str, os.stat_result], int]:
+        """``compare`` for loops over many files: the common case (equal,
+        not racy) is decided by one tuple comparison."""
+        entries = self._entries
+        since = self.mtime_ns
+
+        def compare(path: str, st: os.stat_result) -> int:
+            e = entries[path]
+            if (
+                (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
+                and e[2] < since
+                and e[3] < since
+            ):
+                return CLEAN
+            return _compare(e, st, since)
+
+        return compare
+
+    def unchanged(self, path: str, full: str) -> bool:
+        """Whether ``path`` is staged and its file ``full`` is CLEAN."""
+        if path not in self._entries:
+            return False
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return False
+        return self.compare(path, st) == CLEAN
+
+    def paths_under(self, prefixes: Iterable[str]) -> list[str]:
+        """Tracked paths equal to or below any of ``prefixes`` ('' is all)."""
+        ordered = self.sorted_paths()
+        result: set[str] = set()
+        for prefix in prefixes:
+            if prefix in ("", "."):
+                return list(ordered)
+            if prefix in self._entries:
+                result.add(prefix)
+            below = prefix.rstrip("/") + "/"
+            i = bisect_left(ordered, below)
+            while i < len(ordered) and ordered[i].startswith(below):
+                result.add(ordered[i])
+                i += 1
+        return sorted(result)
+
+    def has_below(self, directory: str) -> bool:
+        """Whether any staged path is below ``directory``."""
+        below = directory.rstrip("/") + "/"
+        ordered = self.sorted_paths()
+        i = bisect_left(ordered, below)
+        return i < len(ordered) and ordered[i].startswith(below)
+
+    def same_content(self, other: Index) -> bool:
+        """Whether both name the same files with the same contents and modes."""
+        if self._entries.keys() != other._entries.keys():
+            return False
+        theirs = other._entries
+        return all(
+            e[_DIGEST] == theirs[p][_DIGEST] and (e[_MODE] ^ theirs[p][_MODE]) & 0o100 == 0
+            for p, e in self._entries.items()
+        )
+
+    # -- changing ----------------------------------------------------------------
+
+    def add(self, path: str, digest: str, st: os.stat_result) -> list[str]:
+        """Stage ``path`` with content ``digest`` and the snapshot ``st``
+        taken with its hash. Returns the staged paths this drops because a
+        file cannot be a directory too: a staged ``path/...`` below it, or a
+        staged file where one of its parent directories now is."""
+        return self._put(path, _make(digest, st))
+
+    def add_unread(self, path: str, digest: str, size: int, st_mode: int) -> list[str]:
+        """Stage content ``digest`` at ``path`` without a file read: a
+        snapshot of zeros, which the stat comparison never finds CLEAN."""
+        return self._put(path, (bytes.fromhex(digest), size, 0, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777)))
+
+    def keep(self, path: str, other: Index) -> None:
+        """Copy ``path``'s entry from ``other`` unchanged."""
+        self._put(path, other._entries[path])
+
+    def _put(self, path: str, entry: _Entry) -> list[str]:
+        entries = self._entries
+        old = entries.get(path)
+        dropped: list[str] = []
+        if old is None:
+            dropped = self._conflicts(path)
+            for p in dropped:
+                self.remove(p)
+            self._sorted = None
+            if self._dirs is not None:
+                self._add_dirs(path)
+            self.tree = None
+        elif old[_DIGEST] != entry[_DIGEST] or old[_SIZE] != entry[_SIZE] or ((old[_MODE] ^ entry[_MODE]) & 0o100):
+            self.tree = None
+        entries[path] = entry
+        self.verified.add(path)
+        return dropped
+
+    def _conflicts(self, path: str) -> list[str]:
+        """Staged paths that cannot coexist with a new file at ``path``."""
+        entries = self._entries
+        found = []
+        parent = path
+        while "/" in parent:
+            parent = parent.rsplit("/", 1)[0]
+            if parent in entries:
+                found.append(parent)
+        if self._dirs is None:
+            self._dirs = set()
+            for p in entries:
+                self._add_dirs(p)
+        if path in self._dirs:
+            found.extend(self.paths_under([path]))
+        return found
+
+    def _add_dirs(self, path: str) -> None:
+        dirs = self._dirs
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            if path in dirs:
+                break
+            dirs.add(path)
+
+    def remove(self, path: str) -> bool:
+        if self._entries.pop(path, None) is None:
+            return False
+        self._sorted = None
+        self.verified.discard(path)
+        self.tree = None
+        return True
+
     def serialize(self) -> bytes:
-        paths = sorted(self.entries)
-        entries = self.entries
+        paths = self.sorted_paths()
+        entries = self._entries
         pack = RECORD.pack
         body = b"".join([pack(*entries[p]) for p in paths])
         names = "\0".join(paths).encode() + (b"\0" if paths else b"")
         tree = bytes.fromhex(self.tree) if self.tree else bytes(32)
         data = HEADER.pack(MAGIC, VERSION, len(paths), tree) + body + names
         return data + blake3(data).digest()
-
-    def record(self, path: str, entry: Entry) -> None:
-        """Set ``path``'s entry from a snapshot just taken with its hash."""
-        old = self.entries.get(path)
-        if old is None or old[F_DIGEST] != entry[F_DIGEST] or old[F_SIZE] != entry[F_SIZE] or (
-            (old[F_MODE] ^ entry[F_MODE]) & 0o100
-        ):
-            self.tree = None
-        self.entries[path] = entry
-        self.verified.add(path)
-
-    def remove(self, path: str) -> bool:
-        if self.entries.pop(path, None) is None:
-            return False
-        self.tree = None
-        return True
-
-    def same_content(self, other: Index) -> bool:
-        """Whether both name the same files with the same contents and modes."""
-        if self.entries.keys() != other.entries.keys():
-            return False
-        theirs = other.entries
-        return all(
-            e[F_DIGEST] == theirs[p][F_DIGEST] and (e[F_MODE] ^ theirs[p][F_MODE]) & 0o100 == 0
-            for p, e in self.entries.items()
-        )
 
     def write(self, lock: LockFile) -> None:
         """Write through the held ``lock`` and move it over the index."""
@@ -133,33 +329,18 @@ class Index:
         if not self.mtime_ns:
             return
         since = self.mtime_ns
-        entries = self.entries
+        entries = self._entries
         racy = [
             p
             for p, e in entries.items()
-            if (e[F_MTIME] >= since or e[F_CTIME] >= since) and e[F_CTIME] and p not in self.verified
+            if (e[_MTIME] >= since or e[_CTIME] >= since) and e[_CTIME] and p not in self.verified
         ]
         for p in racy:
             e = entries[p]
-            entries[p] = e[:F_CTIME] + (0,) + e[F_CTIME + 1 :]
-
-    def is_racy(self, entry: Entry) -> bool:
-        return entry[F_MTIME] >= self.mtime_ns or entry[F_CTIME] >= self.mtime_ns
-
-    def paths_under(self, prefixes: Iterable[str]) -> list[str]:
-        """Tracked paths equal to or below any of ``prefixes`` ('' is all)."""
-        result = []
-        for prefix in prefixes:
-            if prefix in ("", "."):
-                return sorted(self.entries)
-            if prefix in self.entries:
-                result.append(prefix)
-            below = prefix.rstrip("/") + "/"
-            result.extend(p for p in self.entries if p.startswith(below))
-        return sorted(set(result))
+            entries[p] = e[:_CTIME] + (0,) + e[_CTIME + 1 :]
 
 
-def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, Entry], str | None]:
+def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, _Entry], str | None]:
     if len(data) < HEADER.size + TRAILER_SIZE:
         raise Corrupt(f"{path} is truncated; {RECOVER_HINT}")
     magic, version, count, tree = HEADER.unpack_from(data)

@@ -185,7 +185,11 @@ class Commit:
             raise Corrupt(f"commit {digest} is malformed") from None
 
 
-def write_index_tree(store, entries: dict) -> str:
-    """Write the trees of an index's entries into ``store``; root tree id."""
-    files = {path: (e[0].hex(), e[1], e[7]) for path, e in entries.items()}
-    return build_trees(files, store.write_bytes)
+def write_index_tree(store, index) -> str:
+    """Write the trees of an index's files into ``store``; root tree id."""
+    return build_trees(index_files(index), store.write_bytes)
+
+
+def index_files(index) -> dict[str, tuple[str, int, int]]:
+    """``build_trees``' input from an index's (path, id, size, mode) rows."""
+    return {path: (digest, size, mode) for path, digest, size, mode in index.files()}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .errors import BadPath
 from .hashing import hash_open, open_regular
 from .ignore import ALWAYS_SKIPPED, ROOT_FILES, Ignorer
-from .index import F_DIGEST, Entry, Index, make_entry
+from .index import Index
 from .repo import AMA_DIR, Repo, check_name
 
 
@@ -77,23 +77,22 @@ class _Tracked:
 
     def __init__(self, repo: Repo):
         self.repo = repo
-        self._files: dict | None = None
+        self._files: Index | None = None
         self._dirs: set[str] | None = None
 
-    def files(self) -> dict:
+    def files(self) -> Index:
         if self._files is None:
-            self._files = self.repo.load_index().entries
+            self._files = self.repo.load_index()
         return self._files
 
     def has_below(self, rel_dir: str) -> bool:
-        below = rel_dir.rstrip("/") + "/"
-        return any(p.startswith(below) for p in self.files())
+        return self.files().has_below(rel_dir)
 
     def dirs(self) -> set[str]:
         if self._dirs is None:
             from .worktree import tracked_dirs
 
-            self._dirs = tracked_dirs(self.files())
+            self._dirs = tracked_dirs(self.files().paths())
         return self._dirs
 
 
@@ -146,8 +145,10 @@ class StageResult:
     touched: int = 0  # files hashed and recorded (their snapshot changed)
 
 
-def store_file(repo: Repo, rel: str, full: str | None = None, shared_ok: bool = True) -> tuple[str, Entry, str]:
-    """Hash and store one file; return (rel, entry, link mode used).
+def store_file(
+    repo: Repo, rel: str, full: str | None = None, shared_ok: bool = True
+) -> tuple[str, str, os.stat_result, str]:
+    """Hash and store one file; return (rel, content id, snapshot, link mode used).
 
     ``full`` overrides where the file is read from (hash-object -w takes
     files from anywhere); ``rel`` is then only its name in messages.
@@ -160,28 +161,9 @@ def store_file(repo: Repo, rel: str, full: str | None = None, shared_ok: bool = 
         final = os.fstat(fd)
         if final.st_size != st.st_size or final.st_mtime_ns != st.st_mtime_ns:
             raise BadPath(f"{rel}: changed while ama added it; add it again")
-        return rel, make_entry(digest, final), mode
+        return rel, digest, final, mode
     finally:
         os.close(fd)
-
-
-def unchanged_entry(index: Index, rel: str, full: str) -> bool:
-    """Whether ``rel`` is staged with a snapshot its file still matches (no
-    hashing needed), so re-adding it can be skipped."""
-    e = index.entries.get(rel)
-    if e is None:
-        return False
-    try:
-        st = os.lstat(full)
-    except OSError:
-        return False
-    return (
-        e[1] == st.st_size
-        and e[2] == st.st_mtime_ns
-        and e[3] == st.st_ctime_ns
-        and e[4] == st.st_ino
-        and not index.is_racy(e)
-    )
 
 
 def stage(
@@ -196,7 +178,7 @@ def stage(
     result = StageResult()
     todo = []
     for rel in files:
-        if unchanged_entry(index, rel, repo.abspath(rel)):
+        if index.unchanged(rel, repo.abspath(rel)):
             result.unchanged.append(rel)
             if progress:
                 progress(1)
@@ -205,18 +187,18 @@ def stage(
     jobs = jobs or min(8, (os.cpu_count() or 1) * 2)
     dropped: set[str] = set()
 
-    def record(item: tuple[str, Entry, str]) -> None:
-        rel, entry, mode = item
-        old = index.entries.get(rel)
-        index.record(rel, entry)
+    def record(item: tuple[str, str, os.stat_result, str]) -> None:
+        rel, digest, st, mode = item
+        old = index.digest(rel) if rel in index else None
+        index.add(rel, digest, st)
         result.touched += 1
-        if old is not None and old[F_DIGEST] == entry[F_DIGEST]:
+        if old == digest:
             result.unchanged.append(rel)
         else:
-            if old is not None and _drop_damaged(repo, old[F_DIGEST].hex(), entry):
-                dropped.add(old[F_DIGEST].hex())
+            if old is not None and _drop_damaged(repo, old, st):
+                dropped.add(old)
             result.added.append(rel)
-            result.bytes += entry[1]
+            result.bytes += st.st_size
         result.modes[mode] = result.modes.get(mode, 0) + 1
         if progress:
             progress(1)
@@ -228,7 +210,7 @@ def stage(
         # Chunks, not one task per file: a future per 2 KiB file costs more
         # than hashing it. The system calls of one thread overlap the
         # hashing and bookkeeping of another.
-        def store_chunk(chunk: list[str]) -> list[tuple[str, Entry, str]]:
+        def store_chunk(chunk: list[str]) -> list[tuple[str, str, os.stat_result, str]]:
             return [store_file(repo, rel) for rel in chunk]
 
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
@@ -245,18 +227,17 @@ def stage(
 def _restore_shared(repo: Repo, index: Index, dropped: set[str]) -> None:
     """Other staged paths may name a content whose damaged object was just
     dropped: store it again from one of them whose bytes still match."""
-    for path, e in list(index.entries.items()):
-        digest = e[F_DIGEST].hex()
+    for path, digest in list(index.digests()):
         if digest in dropped and not repo.store.has(digest):
             try:
-                _, entry, _ = store_file(repo, path)
+                _, now, st, _ = store_file(repo, path)
             except BadPath:
                 continue
-            if entry[F_DIGEST] == e[F_DIGEST]:
-                index.record(path, entry)
+            if now == digest:
+                index.add(path, now, st)
 
 
-def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> bool:
+def _drop_damaged(repo: Repo, old_digest: str, st: os.stat_result) -> bool:
     """The file was edited in place and its old hardlinked object with it:
     that object's bytes no longer match its name and nothing can use it."""
     path = repo.store.path(old_digest)
@@ -264,7 +245,7 @@ def _drop_damaged(repo: Repo, old_digest: str, entry: Entry) -> bool:
         obj = os.lstat(path)
     except FileNotFoundError:
         return False
-    if obj.st_ino == entry[4] and obj.st_dev == entry[5]:
+    if obj.st_ino == st.st_ino and obj.st_dev == st.st_dev:
         os.unlink(path)
         return True
     return False

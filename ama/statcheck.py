@@ -26,7 +26,8 @@ from collections import namedtuple
 from .fsutil import write_all
 from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
-from .index import F_CTIME, F_DEV, F_INO, F_MODE, F_MTIME, F_SIZE, Entry, Index, entry_id, make_entry
+from .index import CHANGED, NOT_FILE, Index
+from .index import CLEAN as UNCHANGED
 from .repo import AMA_DIR, Repo
 
 CLEAN = "clean"
@@ -51,7 +52,7 @@ class Report:
     def __init__(self, changes: list[Change] | None = None, clean: list[str] | None = None):
         self.changes: list[Change] = changes if changes is not None else []
         self.untracked: list[str] = []
-        self.refreshed: dict[str, Entry] = {}
+        self.refreshed: dict[str, tuple[str, os.stat_result]] = {}  # path -> (id, snapshot)
         self.clean: list[str] = clean if clean is not None else []
         self.hashed = 0
 
@@ -65,13 +66,13 @@ class _Walk:
 
     def __init__(self, repo: Repo, index: Index, ignorer: Ignorer, collect_clean: bool):
         self.repo = repo
-        self.entries = index.entries
-        self.index_mtime = index.mtime_ns
+        self.index = index
+        self.compare = index.comparer()
         self.ignorer = ignorer
         self.collect_clean = collect_clean
         self.seen: set[str] = set()
         self.untracked: dict[str, int] = {}  # path -> inode
-        self.to_hash: list[tuple[str, Entry]] = []
+        self.to_hash: list[str] = []
         self.changes: list[Change] = []
         self.clean: list[str] = []
         self._tracked_dirs: set[str] | None = None
@@ -80,28 +81,23 @@ class _Walk:
         if self._tracked_dirs is None:
             from .worktree import tracked_dirs
 
-            self._tracked_dirs = tracked_dirs(self.entries)
+            self._tracked_dirs = tracked_dirs(self.index.paths())
         return self._tracked_dirs
 
-    def check_file(self, rel: str, st: os.stat_result) -> None:
-        e = self.entries[rel]
+    def check_file(self, rel: str, st: os.stat_result, state: int | None = None) -> None:
         self.seen.add(rel)
-        if not statmod.S_ISREG(st.st_mode):
+        if state is None:
+            state = self.compare(rel, st)
+        if state == UNCHANGED:
+            if self.collect_clean:
+                self.clean.append(rel)
+        elif state == NOT_FILE:
             self.changes.append(Change(rel, TYPECHANGE))
-        elif st.st_ino != e[F_INO] or st.st_dev != e[F_DEV]:
-            self.to_hash.append((rel, e))
-        elif st.st_size != e[F_SIZE]:
-            damaged = self.repo.store.shares_inode(entry_id(e), st)
+        elif state == CHANGED:
+            damaged = self.repo.store.shares_inode(self.index.digest(rel), st)
             self.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
-        elif (
-            st.st_mtime_ns != e[F_MTIME]
-            or st.st_ctime_ns != e[F_CTIME]
-            or e[F_MTIME] >= self.index_mtime
-            or e[F_CTIME] >= self.index_mtime
-        ):
-            self.to_hash.append((rel, e))
-        elif self.collect_clean:
-            self.clean.append(rel)
+        else:  # RACY, TOUCHED, REPLACED: the content decides
+            self.to_hash.append(rel)
 
     def walk(self, top: str) -> None:
         """Walk the directory ``top`` (work-tree relative, '' for the root)."""
@@ -115,12 +111,12 @@ class _Walk:
 
         This loop is the cost of ``status`` on a clean tree, so the common
         case (snapshot equal, not racy) is decided inline by comparing one
-        tuple; everything else goes to ``check_file``.
+        comparison; everything else goes to ``check_file``.
         """
-        get = self.entries.get
+        tracked = self.index.__contains__
+        compare = self.compare
         ignorer = self.ignorer
         check_ignores = ignorer.active
-        racy_from = self.index_mtime
         seen = self.seen.add
         clean = self.clean.append if self.collect_clean else None
         check_file = self.check_file
@@ -134,19 +130,19 @@ class _Walk:
         with it:
             for de in it:
                 rel = prefix + de.name
-                e = get(rel)
-                if e is not None:
+                if tracked(rel):
                     st = de.stat(follow_symlinks=False)
-                    if (
-                        (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
-                        and e[2] < racy_from
-                        and e[3] < racy_from
-                    ):
+                    state = compare(rel, st)
+                    if state == UNCHANGED:
                         seen(rel)
                         if clean:
                             clean(rel)
+                    elif state == NOT_FILE and de.is_dir(follow_symlinks=False):
+                        # A tracked file replaced by a directory: the file
+                        # is missing, the directory is walked like any other.
+                        subdirs.append(rel)
                     else:
-                        check_file(rel, st)
+                        check_file(rel, st, state)
                 elif de.is_dir(follow_symlinks=False):
                     name = de.name
                     if name == ".git" or (not prefix and name == AMA_DIR):
@@ -235,7 +231,7 @@ class _Walk:
             return
         if statmod.S_ISDIR(st.st_mode):
             self.walk(rel)
-        elif rel in self.entries:
+        elif rel in self.index:
             self.check_file(rel, st)
         elif statmod.S_ISREG(st.st_mode) and not self.ignorer.is_ignored(rel):
             self.untracked[rel] = st.st_ino
@@ -252,12 +248,12 @@ def check(
     ignorer = ignorer or Ignorer(repo.root)
     w = _Walk(repo, index, ignorer, collect_clean)
     if paths is None:
-        jobs = _parallel_jobs(len(index.entries))
+        jobs = _parallel_jobs(len(index))
         if jobs > 1:
             w.walk_parallel(jobs)
         else:
             w.walk("")
-        wanted = index.entries.keys()
+        wanted = index.paths()
     else:
         for rel in paths:
             w.check_path(rel)
@@ -299,23 +295,23 @@ def _read_all(fd: int) -> bytes:
 
 
 def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
-    expected = dict(w.to_hash)
-    items = [(repo.abspath(rel), rel) for rel, _ in w.to_hash]
+    index = w.index
+    items = [(repo.abspath(rel), rel) for rel in w.to_hash]
     for rel, digest, st in hash_paths(items, tolerant=True):
         report.hashed += 1
-        e = expected[rel]
+        staged = index.get(rel)
         if digest is None:
             gone = not os.path.lexists(repo.abspath(rel))
             w.changes.append(Change(rel, DELETED if gone else UNREADABLE))
-        elif (st.st_mode ^ e[F_MODE]) & 0o100:
+        elif (st.st_mode ^ staged.mode) & 0o100:
             # Same bytes, exec bit flipped: a change to stage, as in git.
             w.changes.append(Change(rel, MODIFIED))
-        elif digest == entry_id(e):
-            report.refreshed[rel] = make_entry(digest, st)
+        elif digest == staged.digest:
+            report.refreshed[rel] = (digest, st)
             if w.collect_clean:
                 w.clean.append(rel)
         else:
-            damaged = repo.store.shares_inode(entry_id(e), st)
+            damaged = repo.store.shares_inode(staged.digest, st)
             w.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
 
 
@@ -332,16 +328,16 @@ def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], pa
     for path, ino in candidates.items():
         by_inode.setdefault(ino, []).append(path)
     for rel in missing:
-        e = index.entries[rel]
+        e = index.get(rel)
         target = None
-        for cand in by_inode.get(e[F_INO], ()):
+        for cand in by_inode.get(e.ino, ()):
             try:
                 st = os.lstat(repo.abspath(cand))
             except FileNotFoundError:
                 continue
             # A rename keeps the file's size and mtime; an inode number
             # freed by a deletion and reused for a new file does not.
-            if st.st_dev == e[F_DEV] and st.st_size == e[F_SIZE] and st.st_mtime_ns == e[F_MTIME]:
+            if st.st_dev == e.dev and st.st_size == e.size and st.st_mtime_ns == e.mtime_ns:
                 target = cand
                 break
         if target:
@@ -369,10 +365,9 @@ def apply_refresh(repo: Repo, report: Report) -> bool:
         return False
     try:
         index = repo.load_index()
-        for rel, entry in report.refreshed.items():
-            old = index.entries.get(rel)
-            if old is not None and old[0] == entry[0]:
-                index.record(rel, entry)
+        for rel, (digest, st) in report.refreshed.items():
+            if rel in index and index.digest(rel) == digest:
+                index.add(rel, digest, st)
         index.write(lock)
         return True
     finally:

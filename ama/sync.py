@@ -50,12 +50,11 @@ def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
     """(digest, source, size) for every staged content: the store's copy
     first, the work-tree file as a second source of the same bytes."""
     items = []
-    for path, e in index.entries.items():
-        digest = e[0].hex()
+    for path, digest, size, _ in index.files():
         stored = repo.store.path(digest)
         if os.path.exists(stored):
-            items.append((digest, stored, e[1]))
-        items.append((digest, repo.abspath(path), e[1]))
+            items.append((digest, stored, size))
+        items.append((digest, repo.abspath(path), size))
     return items
 
 
@@ -74,8 +73,8 @@ def push_staged(repo: Repo, remote: Remote, index: Index, jobs: int = DEFAULT_JO
     bad = sorted({digest for digest, _ in result.bad if digest not in published})
     if bad:
         by_digest: dict[str, list[str]] = {}
-        for path, e in index.entries.items():
-            by_digest.setdefault(e[0].hex(), []).append(path)
+        for path, digest in index.digests():
+            by_digest.setdefault(digest, []).append(path)
         names = sorted(p for d in bad for p in by_digest.get(d, []))
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise IntegrityError(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .assets import Assets
 from .errors import Conflict, NotFound, UsageError
-from .index import F_MODE, F_SIZE, Index, entry_id
+from .index import Index
 from .objects import Commit, file_mode, walk_tree
 from .refs import ZERO, Head, read_ref, update_ref
 from .remote.base import Remote
@@ -77,7 +77,7 @@ def pull_files(
     ``force``, which takes the target's side.
     """
     theirs = {path: (digest, size, mode) for path, digest, size, mode in target}
-    ours = {path: (entry_id(e), e[F_SIZE], file_mode(e[F_MODE])) for path, e in index.entries.items()}
+    ours = {path: (digest, size, file_mode(mode)) for path, digest, size, mode in index.files()}
     if base is None:
         ancestor: dict[str, tuple[str, int, str]] = {}
     else:

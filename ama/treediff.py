@@ -105,14 +105,13 @@ def worktree_files(repo, index) -> dict[str, tuple[str, int, int]]:
     changed since they were staged are hashed; deleted ones (and those no
     longer regular files) are left out; a renamed one is at its new path."""
     from .hashing import hash_paths
-    from .index import F_MODE, F_SIZE, entry_id
     from .statcheck import DAMAGED, MODIFIED, RENAMED, apply_refresh, check
 
     report = check(repo, index)
     apply_refresh(repo, report)
-    files = {path: (entry_id(e), e[F_SIZE], e[F_MODE]) for path, e in index.entries.items()}
-    for path, e in report.refreshed.items():
-        files[path] = (entry_id(e), e[F_SIZE], e[F_MODE])
+    files = {path: (digest, size, mode) for path, digest, size, mode in index.files()}
+    for path, (digest, st) in report.refreshed.items():
+        files[path] = (digest, st.st_size, st.st_mode)
     to_hash = []
     for change in report.changes:
         if change.state in (MODIFIED, DAMAGED):

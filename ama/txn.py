@@ -112,7 +112,7 @@ def new_pending(repo: Repo, index: Index, head: Head, message: str, remote_name:
         cls=head.cls,
         seq=head.seq,
         parent=head.commit,
-        tree=write_index_tree(repo.store, index.entries),
+        tree=write_index_tree(repo.store, index),
         message=message,
         author=ident.author(repo.root),
         time=when,
@@ -162,7 +162,7 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
         failpoint.hit("after-contents")
         push_closure(repo, remote, commit_id, pending.tree, jobs=jobs)
         failpoint.hit("before-version")
-        size = sum(e[1] for e in index.entries.values())
+        size = index.total_size()
         assets.commit_version(
             pending.cls,
             pending.seq,
@@ -175,7 +175,7 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
                 "time": pending.time,
                 "message": pending.message.split("\n", 1)[0],
                 "size": size,
-                "files": len(index.entries),
+                "files": len(index),
             },
         )
     failpoint.hit("after-version")

@@ -25,13 +25,13 @@ def staged_changes(repo: Repo, index: Index, commit_id: str | None) -> list[tupl
             return []
     committed = head_files(repo, commit_id)
     changes = []
-    for path, entry in index.entries.items():
+    for path, digest in index.digests():
         old = committed.get(path)
         if old is None:
             changes.append(("A", path))
-        elif old != entry[0].hex():
+        elif old != digest:
             changes.append(("M", path))
-    changes.extend(("D", path) for path in committed if path not in index.entries)
+    changes.extend(("D", path) for path in committed if path not in index)
     changes.sort(key=lambda c: c[1])
     return changes
 

@@ -180,11 +180,12 @@ def object_ids(root: Path) -> set[str]:
 
 
 def read_index(root: Path) -> dict:
-    """The parsed index (path -> entry tuple); the CLI does not show inodes."""
-    from ama.index import parse
+    """The index as path -> Snapshot (digest, size, mtime_ns, ctime_ns, ino,
+    dev, nlink, mode); the CLI does not show inodes."""
+    from ama.index import Index
 
-    path = root / ".ama" / "index"
-    return parse(path.read_bytes(), str(path))[0] if path.exists() else {}
+    index = Index.load(str(root / ".ama" / "index"))
+    return {path: index.get(path) for path in index.sorted_paths()}
 
 
 def has_b3sum() -> bool:

@@ -157,7 +157,7 @@ def test_empty_path_argument_is_refused_not_taken_as_the_whole_tree(staged, ama,
 
 
 def test_empty_cacheinfo_path_is_refused(staged, ama):
-    digest = read_index(staged)["kept.bin"][0].hex()
+    digest = read_index(staged)["kept.bin"].digest
     for path in ("", "."):
         refused(ama, staged, "update-index", "--cacheinfo", f"100644,{digest},{path}")
 
@@ -242,7 +242,7 @@ def test_file_over_4gib_is_added_with_its_full_size(repo, ama):
     with open(repo / "huge.bin", "wb") as f:
         f.truncate(size)  # sparse: no disk space, read back as zeros
     ok(ama("add", "huge.bin"))
-    assert read_index(repo)["huge.bin"][1] == size
+    assert read_index(repo)["huge.bin"].size == size
     assert ok(ama("ls-files", "-s")).out == f"100644 {ZEROS_5GIB} {size}\thuge.bin\n"
     tree = ok(ama("write-tree")).out.strip()
     assert ok(ama("ls-tree", tree)).out == f"100644 file {ZEROS_5GIB} {size}\thuge.bin\n"

@@ -26,7 +26,7 @@ def make_tree(root, seed: int) -> dict[str, bytes]:
 
 
 def staged_ids(repo) -> dict[str, str]:
-    return {path: e[0].hex() for path, e in read_index(repo).items()}
+    return {path: e.digest for path, e in read_index(repo).items()}
 
 
 def start_add(repo, env) -> tuple[subprocess.Popen, float]:

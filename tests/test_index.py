@@ -6,7 +6,7 @@ import time
 from conftest import ok, read_index, write
 
 from ama.fsutil import LockFile
-from ama.index import F_CTIME, F_MTIME, Index, make_entry
+from ama.index import Index
 
 
 def synthetic_entries(n: int) -> dict:
@@ -48,18 +48,18 @@ def test_million_entries_round_trip_exactly(tmp_path):
         f"write {written - start:.2f}s, load {done - written:.2f}s"
     )
 
-    assert loaded.entries == entries
-    assert list(loaded.entries) == sorted(entries)
+    assert loaded._entries == entries
+    assert list(loaded._entries) == sorted(entries)
 
 
 def test_empty_index_round_trips(tmp_path):
     path = str(tmp_path / "index")
     write_index(path, Index())
-    assert Index.load(path).entries == {}
+    assert len(Index.load(path)) == 0
 
 
 def test_missing_index_is_an_empty_index(tmp_path):
-    assert Index.load(str(tmp_path / "absent")).entries == {}
+    assert len(Index.load(str(tmp_path / "absent"))) == 0
 
 
 def test_serialization_does_not_depend_on_insertion_order():
@@ -75,13 +75,13 @@ def test_racily_clean_entry_is_smudged_when_the_index_is_rewritten(repo, ama):
     ok(ama("add", "a.bin"))
     path = str(repo / ".ama" / "index")
     entry = read_index(repo)["a.bin"]
-    os.utime(path, ns=(entry[F_MTIME], entry[F_MTIME]))  # as if written in the same tick
+    os.utime(path, ns=(entry.mtime_ns, entry.mtime_ns))  # as if written in the same tick
 
     index = Index.load(path)
-    assert index.is_racy(index.entries["a.bin"])
+    assert index.is_racy("a.bin")
     write_index(path, index)
     smudged = read_index(repo)["a.bin"]
-    assert smudged[F_CTIME] == 0 and smudged[:F_CTIME] == entry[:F_CTIME]
+    assert smudged.ctime_ns == 0 and smudged._replace(ctime_ns=entry.ctime_ns) == entry
 
 
 def test_entry_verified_by_the_writer_is_not_smudged(repo, ama):
@@ -89,9 +89,9 @@ def test_entry_verified_by_the_writer_is_not_smudged(repo, ama):
     ok(ama("add", "a.bin"))
     index_path = str(repo / ".ama" / "index")
     entry = read_index(repo)["a.bin"]
-    os.utime(index_path, ns=(entry[F_MTIME], entry[F_MTIME]))
+    os.utime(index_path, ns=(entry.mtime_ns, entry.mtime_ns))
 
     index = Index.load(index_path)
-    index.record("a.bin", make_entry(entry[0].hex(), os.lstat(path)))
+    index.add("a.bin", entry.digest, os.lstat(path))
     write_index(index_path, index)
-    assert read_index(repo)["a.bin"][F_CTIME] == os.lstat(path).st_ctime_ns
+    assert read_index(repo)["a.bin"].ctime_ns == os.lstat(path).st_ctime_ns

@@ -6,7 +6,7 @@ import os
 import pytest
 from conftest import object_ids, ok, read_index, write
 
-from ama.index import F_CTIME, F_INO, F_MTIME, F_SIZE, Index, make_entry
+from ama.index import Index
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_in_place_edit_of_hardlinked_file_is_reported_damaged(tracked, ama, how)
     else:
         with open(path, "ab") as f:
             f.write(b"more")
-    digest = read_index(tracked)["a.bin"][0].hex()
+    digest = read_index(tracked)["a.bin"].digest
 
     assert stat_check(ama) == (1, ["damaged\ta.bin"])
     assert porcelain(ama)[0] == "AX a.bin"
@@ -152,19 +152,19 @@ def test_editor_style_save_of_equal_content_is_clean_and_refreshes_snapshot(trac
     path = tracked / "a.bin"
     atomic_save(path, path.read_bytes())
     new_ino = path.stat().st_ino
-    assert read_index(tracked)["a.bin"][F_INO] != new_ino
+    assert read_index(tracked)["a.bin"].ino != new_ino
 
     assert stat_check(ama) == (0, [])
     entry = read_index(tracked)["a.bin"]
-    assert entry[F_INO] == new_ino
-    assert entry[F_MTIME] == path.stat().st_mtime_ns
+    assert entry.ino == new_ino
+    assert entry.mtime_ns == path.stat().st_mtime_ns
     assert porcelain(ama)[0] == "A  a.bin"
 
 
 def test_touched_file_with_equal_content_is_clean(tracked, ama):
     os.utime(tracked / "a.bin", ns=(1, 1_000_000_000))
     assert stat_check(ama) == (0, [])
-    assert read_index(tracked)["a.bin"][F_MTIME] == 1_000_000_000
+    assert read_index(tracked)["a.bin"].mtime_ns == 1_000_000_000
 
 
 # -- untracked, ignored ----------------------------------------------------------
@@ -324,8 +324,8 @@ def forge_snapshot(repo, rel: str, index_mtime_ns: int | None = None, racy: bool
     index_path = str(repo / ".ama" / "index")
     index = Index.load(index_path)
     st = os.lstat(repo / rel)
-    other = index.entries[rel][0].hex()
-    index.entries[rel] = make_entry(other, st)
+    other = index.digest(rel)
+    index.add(rel, other, st)
     # The bytes as an index written in that same tick would hold them
     # (Index.write would smudge the entry, which is what it is for).
     tmp = index_path + ".forged"
@@ -333,7 +333,7 @@ def forge_snapshot(repo, rel: str, index_mtime_ns: int | None = None, racy: bool
         f.write(index.serialize())
     os.replace(tmp, index_path)
     entry = read_index(repo)[rel]
-    when = entry[F_MTIME] if racy else max(entry[F_MTIME], entry[F_CTIME]) + 1_000_000_000
+    when = entry.mtime_ns if racy else max(entry.mtime_ns, entry.ctime_ns) + 1_000_000_000
     os.utime(index_path, ns=(when, when))
 
 
@@ -343,7 +343,7 @@ def racy_edit(tracked):
     path = tracked / "a.bin"
     atomic_save(path, b"ALPHA" * 100)
     os.utime(path, ns=(path.stat().st_mtime_ns,) * 2)
-    assert path.stat().st_size == read_index(tracked)["a.bin"][F_SIZE]
+    assert path.stat().st_size == read_index(tracked)["a.bin"].size
     return tracked
 
 

@@ -33,7 +33,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     ignorer = Ignorer(repo.root)
-    tracked = None if args.no_index else repo.load_index().entries
+    tracked = None if args.no_index else repo.load_index()
     end = "\0" if args.z else "\n"
     sep = "\0" if args.z else "\t"
     field = "\0" if args.z else ":"

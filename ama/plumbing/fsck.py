@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
     store = repo.store
     index = repo.load_index()
     users: dict[str, list[str]] = {}
-    for path, e in index.entries.items():
-        users.setdefault(e[0].hex(), []).append(path)
+    for path, digest in index.digests():
+        users.setdefault(digest, []).append(path)
     bad = 0
     checked = 0
     with ui.Progress("Checking objects", unit="objects") as bar:

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
             # Only a file the index will track may share the store's inode:
             # an in-place edit of any other would go unnoticed.
-            _, entry, _ = store_file(repo, path, os.path.abspath(path), shared_ok=False)
-            ui.out(entry[0].hex())
+            _, digest, _, _ = store_file(repo, path, os.path.abspath(path), shared_ok=False)
+            ui.out(digest)
         else:
             digest, _ = hash_path(path, path)
             ui.out(digest)

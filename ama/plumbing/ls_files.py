@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
-from ..index import F_MODE, F_SIZE
 from ..objects import file_mode
 from ..repo import Repo
 
@@ -23,14 +22,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     index = repo.load_index()
-    paths = index.paths_under([repo.relpath(p) for p in args.paths]) if args.paths else sorted(index.entries)
+    paths = index.paths_under([repo.relpath(p) for p in args.paths]) if args.paths else index.sorted_paths()
     end = "\0" if args.z else "\n"
     quote = (lambda p: p) if args.z else ui.quote_path
     lines = []
     for path in paths:
         if args.stage:
-            e = index.entries[path]
-            lines.append(f"{file_mode(e[F_MODE])} {e[0].hex()} {e[F_SIZE]}\t{quote(path)}{end}")
+            e = index.get(path)
+            lines.append(f"{file_mode(e.mode)} {e.digest} {e.size}\t{quote(path)}{end}")
         else:
             lines.append(quote(path) + end)
     ui.out("".join(lines), end="")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat as statmod
 import sys
 
 from .. import ui
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                 raise BadPath(f"{rel}: does not exist (use --remove to drop it from the index)")
             elif os.path.isdir(full) and not os.path.islink(full):
                 raise BadPath(f"{rel}: is a directory; update-index takes files (use 'ama add' for directories)")
-            elif rel not in index.entries and not args.add:
+            elif rel not in index and not args.add:
                 raise BadPath(f"{rel}: is not in the index (use --add to stage it)")
             else:
                 to_stage.append(rel)
@@ -86,7 +85,7 @@ def _cacheinfo(repo: Repo, index, spec: str) -> None:
     if not rel:
         raise BadPath(f"--cacheinfo '{spec}': PATH must name a file in the work tree")
     # No file was read: a snapshot of zeros, which stat-check never trusts.
-    index.record(rel, (bytes.fromhex(digest), size, 0, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777)))
+    index.add_unread(rel, digest, size, st_mode)
 
 
 def _refresh(repo: Repo, rels: list[str]) -> int:

@@ -23,5 +23,5 @@ def run(args: argparse.Namespace) -> int:
     if index.tree and repo.store.has(index.tree):
         ui.out(index.tree)
     else:
-        ui.out(write_index_tree(repo.store, index.entries))
+        ui.out(write_index_tree(repo.store, index))
     return 0

@@ -21,8 +21,8 @@ import sys
 from .. import ui
 from ..errors import AmaError, DirtyWorkTree, IntegrityError, PendingTransaction, UsageError
 from ..hashing import hash_bytes
-from ..index import Index, entry_id
-from ..objects import build_trees, write_index_tree
+from ..index import Index
+from ..objects import build_trees, index_files, write_index_tree
 from ..refs import Head, read_head
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
@@ -69,7 +69,7 @@ def _damaged_message(repo: Repo, index: Index, damaged: list, remote_name: str |
     added with are gone from this machine; say whether the remote has them."""
     c = damaged[0]
     more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
-    digest = entry_id(index.entries[c.path])
+    digest = index.digest(c.path)
     try:
         with open_repo_remote(repo, remote_name) as remote:
             kept = digest in remote.has_objects([digest])
@@ -86,13 +86,13 @@ def _damaged_message(repo: Repo, index: Index, damaged: list, remote_name: str |
 def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> int:
     _refuse_dirty(repo, index, args.remote)
     inputs = read_inputs(repo)
-    if not index.entries and head.commit is None:
+    if not index and head.commit is None:
         ui.out("nothing to commit: stage files with 'ama add'")
         return 0
     if head.commit and not inputs:
         from ..objects import Commit
 
-        tree = write_index_tree(repo.store, index.entries)
+        tree = write_index_tree(repo.store, index)
         if Commit.parse(repo.store.read_bytes(head.commit), head.commit).tree == tree:
             ui.out(f"nothing to commit: {head.asset} version {head.version} already has these files")
             return 0
@@ -119,7 +119,7 @@ def _report(pending: Pending, commit_id: str) -> None:
 def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
     remote = open_repo_remote(repo, pending.remote)
     # Only the id for now: the store gets the trees if they are committed.
-    tree = build_trees({path: (entry_id(e), e[1], e[7]) for path, e in index.entries.items()}, hash_bytes)
+    tree = build_trees(index_files(index), hash_bytes)
     if version_committed(remote, pending) or (tree == pending.tree and not args.abandon):
         ui.info(f"finishing the interrupted commit of {pending.describe()}")
         # A version already committed on the remote is only finished here:
@@ -132,7 +132,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
     choice = "resume" if args.resume else "abandon" if args.abandon else _ask(pending)
     if choice == "resume":
         _refuse_dirty(repo, index, pending.remote)
-        pending.tree = write_index_tree(repo.store, index.entries)
+        pending.tree = write_index_tree(repo.store, index)
         if args.message:
             pending.message = args.message
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)

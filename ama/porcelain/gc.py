@@ -32,7 +32,7 @@ from .. import ui
 from ..assets import Assets
 from ..checkout import MARKER
 from ..errors import AmaError, UsageError
-from ..index import Index, entry_id
+from ..index import Index
 from ..objects import Commit, object_type, parse_tree
 from ..refs import list_refs, read_head
 from ..remotes import open_repo_remote
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def reachable(repo: Repo, index: Index, pending: Pending | None) -> set[str]:
     """Every object id that must stay: see the module docstring."""
     store = repo.store
-    keep = {entry_id(e) for e in index.entries.values()}
+    keep = {digest for _, digest in index.digests()}
     commits: list[str | None] = list(list_refs(repo).values())
     commits.append(read_head(repo).commit)
     trees: list[str] = []

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         targets: list[str] = []
         for user_path in args.paths:
             rel = repo.relpath(user_path)
-            if rel in index.entries:
+            if rel in index:
                 targets.append(rel)
                 continue
             below = index.paths_under([rel])

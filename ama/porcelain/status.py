@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.untracked_files != "no":
         untracked = report.untracked
         if args.untracked_files == "normal" and untracked:
-            untracked = collapse_untracked(untracked, tracked_dirs(index.entries))
+            untracked = collapse_untracked(untracked, tracked_dirs(index.paths()))
     pending = read_pending(repo)
     if args.porcelain or args.z:
         _porcelain(staged, report.changes, untracked, args.z, pending)
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 def _remote_has_originals(repo: Repo, index, changes) -> dict[str, bool | None]:
     """For each damaged path: whether the remote still has the original
     content (None if it cannot be asked). Only asked when there is damage."""
-    damaged = {c.path: index.entries[c.path][0].hex() for c in changes if c.state == DAMAGED}
+    damaged = {c.path: index.digest(c.path) for c in changes if c.state == DAMAGED}
     if not damaged:
         return {}
     try:
