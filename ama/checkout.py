@@ -19,7 +19,7 @@ from collections.abc import Collection
 from .errors import BadPath, DirtyWorkTree
 from .fsutil import atomic_write
 from .hashing import hash_path
-from .index import CLEAN, Index
+from .index import CHANGED, CLEAN, NOT_FILE, Index
 from .objects import MODE_EXEC
 from .pointer import write_pointer
 from .refs import Head, read_head, write_head
@@ -161,10 +161,15 @@ def materialize(
         placed: set[str] = set()
         for path, (digest, _size, mode) in sorted(files.items()):
             full = repo.abspath(path)
-            if not force and path in index and index.digest(path) == digest and _unchanged(index, path, full):
-                new.keep(path, index)
-                placed.add(digest)
-                continue
+            if not force and path in index and index.digest(path) == digest:
+                kept = _kept(index, path, full)
+                if kept is not None:
+                    if kept is True:
+                        new.keep(path, index)
+                    else:
+                        new.add(path, digest, kept)
+                    placed.add(digest)
+                    continue
             st = place(repo, digest, full, mode, shared_ok=digest not in placed)
             placed.add(digest)
             new.add(path, digest, st)
@@ -178,12 +183,24 @@ def materialize(
     return written, removed
 
 
-def _unchanged(index: Index, path: str, full: str) -> bool:
+def _kept(index: Index, path: str, full: str) -> os.stat_result | bool | None:
+    """Whether the file of staged ``path`` still holds its staged content:
+    True when its snapshot says so (``CLEAN``), a fresh snapshot when hashing
+    had to decide (racy, touched or replaced) and found it equal, else None."""
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        return False
-    return index.compare(path, st) == CLEAN
+        return None
+    state = index.compare(path, st)
+    if state == CLEAN:
+        return True
+    if state in (CHANGED, NOT_FILE):
+        return None
+    try:
+        digest, st = hash_path(full, path)
+    except BadPath:
+        return None
+    return st if digest == index.digest(path) else None
 
 
 def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True) -> os.stat_result:
