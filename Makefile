@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test fuzz demo man lint bench bench-quick clean
+.PHONY: install test test-s3-real fuzz demo man lint bench bench-quick clean
 
 $(BIN)/ama: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ test: install
 N ?= 1000
 fuzz: install
 	$(BIN)/python scripts/fuzz.py -n $(N) --markdown docs/reliability.md
+
+# The S3 backend's cases against a real, independently written S3 server:
+# Ceph's radosgw from Debian's packages (installed if missing, as root), one
+# node on 127.0.0.1, started for the run and stopped whatever happens.
+S3_REAL_TESTS := tests/test_protocol.py tests/test_remote_backends.py tests/test_s3_real.py
+test-s3-real: install
+	bash scripts/ceph-rgw.sh run $(BIN)/python -m pytest -p no:cacheprovider $(S3_REAL_TESTS) -k "s3-real or s3_real"
 
 lint: install
 	$(BIN)/ruff check ama tests bench

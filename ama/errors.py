@@ -21,6 +21,7 @@ EXIT_PENDING = 9
 EXIT_INTEGRITY = 10
 EXIT_NOT_FOUND = 11
 EXIT_DIRTY = 12
+EXIT_UNSAFE_REMOTE = 13
 EXIT_INTERRUPTED = 130
 
 
@@ -77,6 +78,13 @@ class AlreadyExists(Conflict):
 
 class PreconditionFailed(Conflict):
     """A compare-and-swap write found a value other than the expected one."""
+
+
+class UnsafeRemote(AmaError):
+    """The remote's server does not honour conditional writes, so two writers
+    could take the same version: ama refuses to commit there."""
+
+    exit_code = EXIT_UNSAFE_REMOTE
 
 
 class PendingTransaction(AmaError):

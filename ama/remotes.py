@@ -1,7 +1,12 @@
 """Which remote a repository talks to, from its config.
 
 ``remote.<name>.url`` (and for S3 ``endpoint``, ``region``, ``profile``);
-``core.remote`` names the default (``origin``). ``ama init`` without
+``core.remote`` names the default (``origin``). For S3 remotes the result of
+the conditional-write probe (``ama.remote.probe``) is kept too:
+``remote.<name>.writes`` (``conditional`` or what fails) and
+``remote.<name>.ifmatch`` (``unquoted`` for servers that compare If-Match
+without the ETag's quotes); ``remote.<name>.singlewriter = true`` lets this
+repository commit to a server that fails the probe. ``ama init`` without
 ``--remote`` records the per-user embedded store, ``$AMA_HOME/store``
 (default ``~/.local/share/ama/store``), so a fresh machine needs nothing else.
 """
@@ -10,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from .errors import UsageError
+from . import ui
+from .errors import AmaError, UnsafeRemote, UsageError
 from .repo import Repo
 
 
@@ -42,17 +48,98 @@ def remote_url(repo: Repo, name: str | None = None) -> str:
     return url
 
 
-def open_repo_remote(repo: Repo, name: str | None = None):
-    """The backend for a named remote of ``repo`` (default: its default remote)."""
+def open_repo_remote(repo: Repo, name: str | None = None, *, committing: bool = False):
+    """The backend for a named remote of ``repo`` (default: its default remote).
+
+    ``committing``: the caller will commit there, so the remote must honour
+    conditional writes; it is probed first if it never was (the result is
+    saved in the config), and ``UnsafeRemote`` is raised if it fails, unless
+    ``remote.<name>.singlewriter`` is set.
+    """
     from .remote import open_remote
 
     name = name or default_name(repo)
     url = remote_url(repo, name)
-    return open_remote(
+    remote = open_remote(
         url,
         endpoint=repo.config.get(f"remote.{name}.endpoint"),
         region=repo.config.get(f"remote.{name}.region"),
         profile=repo.config.get(f"remote.{name}.profile"),
+    )
+    if url.startswith("s3://") and repo.config.get(f"remote.{name}.ifmatch") == "unquoted":
+        remote.if_match_unquoted = True
+    if committing:
+        try:
+            _check_conditional_writes(repo, name, remote)
+        except BaseException:
+            remote.close()
+            raise
+    return remote
+
+
+def probe_remote(repo: Repo, name: str) -> None:
+    """Probe remote ``name`` (after ``init --remote`` or ``remote add``) and keep
+    the result; say so if it fails. A server that cannot be asked now (down,
+    no bucket yet, no credentials) is asked again before the first commit."""
+    from .remote.probe import needs_probe
+
+    if not repo.config.get(f"remote.{name}.url", "").startswith("s3://"):
+        return
+    try:
+        with open_repo_remote(repo, name) as remote:
+            if not needs_probe(remote):
+                return
+            found = _probe_and_save(repo, name, remote)
+    except AmaError as e:
+        ui.warn(f"could not check whether remote '{name}' honours conditional writes ({e}); "
+                "it is checked again before the first commit")
+        return
+    if not found.safe:
+        ui.warn(_unsafe_message(repo, name, found.writes))
+
+
+def _check_conditional_writes(repo: Repo, name: str, remote) -> None:
+    from .remote.probe import needs_probe
+
+    if not needs_probe(remote):
+        return
+    writes = repo.config.get(f"remote.{name}.writes")
+    if writes is None:
+        writes = _probe_and_save(repo, name, remote).writes
+    if writes == "conditional":
+        return
+    if repo.config.get(f"remote.{name}.singlewriter", "").lower() in ("true", "yes", "1"):
+        ui.warn(f"remote '{name}' {_what_fails(writes)}; committing anyway as its only writer "
+                f"(remote.{name}.singlewriter): a commit made elsewhere at the same time would be lost")
+        return
+    raise UnsafeRemote(_unsafe_message(repo, name, writes))
+
+
+def _probe_and_save(repo: Repo, name: str, remote):
+    from .remote.probe import probe
+
+    found = probe(remote)
+    repo.config.set(f"remote.{name}.writes", found.writes)
+    if found.if_match_unquoted:
+        repo.config.set(f"remote.{name}.ifmatch", "unquoted")
+    else:
+        repo.config.unset(f"remote.{name}.ifmatch")
+    repo.config.save()
+    return found
+
+
+def _what_fails(writes: str) -> str:
+    from .remote.probe import what_fails
+
+    return what_fails(writes)
+
+
+def _unsafe_message(repo: Repo, name: str, writes: str) -> str:
+    return (
+        f"remote '{name}' ({remote_url(repo, name)}) {_what_fails(writes)}; ama does not commit there. "
+        f"If this repository is its only writer, 'ama config remote.{name}.singlewriter true' commits anyway "
+        f"(then a commit made elsewhere at the same time is lost); to test the server again, "
+        f"'ama config --unset remote.{name}.writes'"
     )
 
 

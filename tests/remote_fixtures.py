@@ -1,22 +1,30 @@
-"""Remotes for tests: a directory, moto in-process, and moto over real HTTP.
+"""Remotes for tests: a directory, moto in-process, moto over real HTTP, and a real S3 server.
 
 ``tests/conftest.py`` does ``from remote_fixtures import *``. Fixtures:
 
 - ``aws_env``: fake credentials and region, no profile, no proxy, no instance
   metadata, short retries; applied to ``os.environ`` for one test.
 - ``moto_server``: (session) an S3 endpoint on 127.0.0.1, as its URL.
-- ``remote``: parametrized over ``local``, ``s3-inprocess``, ``s3-http``;
-  a fresh, empty ``Remote`` for each test (a fresh bucket for S3).
-- ``remote_kind``: which of those three the current test got.
+- ``remote``: parametrized over ``REMOTE_KINDS`` (``local``, ``s3-inprocess``,
+  ``s3-http``, and ``s3-real`` when a real server is configured); a fresh,
+  empty ``Remote`` for each test (a fresh bucket for S3).
+- ``remote_kind``: which of those the current test got.
 - ``remote_url``: a function ``kind -> RemoteURL(url, env)`` for running the
   ``ama`` command in a subprocess against a fresh remote of that kind
-  (``local`` or ``s3-http``; an in-process mock cannot serve another process).
+  (``local``, ``s3-http`` or ``s3-real``; an in-process mock cannot serve
+  another process).
+
+``s3-real`` is a real, independently written S3 server (Ceph's radosgw in
+``make test-s3-real``, started by ``scripts/ceph-rgw.sh``), named by
+``AMA_TEST_S3_ENDPOINT`` (an ``http://127.0.0.1:PORT`` URL) with the keys
+in ``AMA_TEST_S3_ACCESS_KEY`` and ``AMA_TEST_S3_SECRET_KEY``. Without
+``AMA_TEST_S3_ENDPOINT`` there is no ``s3-real`` case.
   ``env`` holds only the variables that remote needs; merge it into the
   subprocess's environment: ``run_ama(..., env={**ama_env, **r.env})``.
 
 Nothing here can reach beyond this machine: S3 traffic goes to moto, in the
-process or on 127.0.0.1, and every AWS variable that could point elsewhere
-is replaced or removed.
+process or on 127.0.0.1, or to the real server, which must be on 127.0.0.1;
+every AWS variable that could point elsewhere is replaced or removed.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -36,6 +45,8 @@ from ama.remote.base import Remote
 
 __all__ = [
     "FAKE_AWS_ENV",
+    "REAL_S3_ENDPOINT",
+    "REMOTE_KINDS",
     "RemoteURL",
     "aws_env",
     "moto_server",
@@ -43,9 +54,14 @@ __all__ = [
     "remote",
     "remote_kind",
     "remote_url",
+    "s3_credentials",
 ]
 
-REMOTE_KINDS = ["local", "s3-inprocess", "s3-http"]
+REAL_S3_ENDPOINT = os.environ.get("AMA_TEST_S3_ENDPOINT", "")
+if REAL_S3_ENDPOINT and urlsplit(REAL_S3_ENDPOINT).hostname != "127.0.0.1":
+    raise RuntimeError(f"AMA_TEST_S3_ENDPOINT={REAL_S3_ENDPOINT!r}: tests only talk to 127.0.0.1")
+
+REMOTE_KINDS = ["local", "s3-inprocess", "s3-http"] + (["s3-real"] if REAL_S3_ENDPOINT else [])
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -93,6 +109,21 @@ class RemoteURL:
 
     url: str
     env: dict[str, str]
+
+
+def s3_credentials(endpoint: str | None) -> tuple[str, str]:
+    """The access key and secret that ``endpoint`` (None: moto in-process) accepts."""
+    if REAL_S3_ENDPOINT and endpoint == REAL_S3_ENDPOINT:
+        return os.environ["AMA_TEST_S3_ACCESS_KEY"], os.environ["AMA_TEST_S3_SECRET_KEY"]
+    return FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"], FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"]
+
+
+def _real_s3_env() -> dict[str, str]:
+    """FAKE_AWS_ENV with the real server's keys and endpoint (and no session token,
+    which a real server would try to verify)."""
+    key, secret = s3_credentials(REAL_S3_ENDPOINT)
+    env = {k: v for k, v in FAKE_AWS_ENV.items() if k != "AWS_SESSION_TOKEN"}
+    return {**env, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL_S3": REAL_S3_ENDPOINT}
 
 
 @pytest.fixture
@@ -152,12 +183,9 @@ def _admin_client(endpoint: str | None) -> Any:
     # moto's in-process mock intercepts clients made before it started.
     import boto3
 
+    key, secret = s3_credentials(endpoint)
     return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret
     )
 
 
@@ -181,8 +209,15 @@ def remote(
     # The smallest part S3 allows, so a 20 MiB file is a four-part upload
     # and a four-range download.
     small_parts = {"part_size": MIN_PART_SIZE, "multipart_threshold": MIN_PART_SIZE}
-    if remote_kind == "s3-http":
-        endpoint = request.getfixturevalue("moto_server")
+    if remote_kind in ("s3-http", "s3-real"):
+        if remote_kind == "s3-real":
+            endpoint = REAL_S3_ENDPOINT
+            monkeypatch = request.getfixturevalue("monkeypatch")
+            monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+            for name, value in _real_s3_env().items():
+                monkeypatch.setenv(name, value)
+        else:
+            endpoint = request.getfixturevalue("moto_server")
         with S3Remote(f"s3://{new_bucket(endpoint)}/some/prefix", endpoint=endpoint, **small_parts) as r:
             yield r
         return
@@ -199,7 +234,7 @@ def remote(
 
 @pytest.fixture
 def remote_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Callable[[str], RemoteURL]:
-    """``remote_url("local")`` or ``remote_url("s3-http")``: a fresh remote for a subprocess."""
+    """``remote_url(kind)``, kind one of local, s3-http, s3-real: a fresh remote for a subprocess."""
     count = 0
 
     def make(kind: str = "local") -> RemoteURL:
@@ -211,6 +246,8 @@ def remote_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Ca
             endpoint = request.getfixturevalue("moto_server")
             env = {**FAKE_AWS_ENV, "AWS_ENDPOINT_URL_S3": endpoint}
             return RemoteURL(f"s3://{new_bucket(endpoint)}/prefix", env)
-        raise ValueError(f"remote_url: kind must be 'local' or 's3-http', not {kind!r}")
+        if kind == "s3-real" and REAL_S3_ENDPOINT:
+            return RemoteURL(f"s3://{new_bucket(REAL_S3_ENDPOINT)}/prefix", _real_s3_env())
+        raise ValueError(f"remote_url: kind must be 'local', 's3-http' or (configured) 's3-real', not {kind!r}")
 
     return make

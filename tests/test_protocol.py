@@ -1,7 +1,9 @@
 """The whole commit protocol, once, against every backend.
 
-``local`` (a directory remote) and ``s3-http`` (moto's server on 127.0.0.1,
-started for the session) run the installed ``ama`` command in subprocesses;
+``local`` (a directory remote), ``s3-http`` (moto's server on 127.0.0.1,
+started for the session) and ``s3-real`` (a real S3 server, when
+``AMA_TEST_S3_ENDPOINT`` names one: ``make test-s3-real``) run the installed
+``ama`` command in subprocesses;
 ``s3-inprocess`` (moto's ``mock_aws``) can only answer calls made inside the
 test process, so there the same commands go through ``ama.cli.main``.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Result, ok, one_line_error, run_ama, tree_state
+from remote_fixtures import REMOTE_KINDS
 from txn_helpers import (
     FIXED_IDENTITY,
     InProcessAma,
@@ -50,7 +53,7 @@ def subprocess_backend(url: str, env: dict[str, str]) -> Backend:
     return Backend(url, view_of(url, env), lambda *args, cwd: run_ama(*args, cwd=cwd, env=env))
 
 
-@pytest.fixture(params=["local", "s3-inprocess", "s3-http"])
+@pytest.fixture(params=REMOTE_KINDS)
 def backend(request, tmp_path, remote_url, monkeypatch, capsys) -> Iterator[Backend]:
     home = tmp_path / "home"
     if request.param != "s3-inprocess":

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from remote_fixtures import *  # noqa: F403 - the fixtures, also when no conftest.py provides them
-from remote_fixtures import RemoteURL, new_bucket
+from remote_fixtures import REMOTE_KINDS, RemoteURL, new_bucket
 
 from ama.errors import (
     AlreadyExists,
@@ -364,7 +364,7 @@ def test_open_remote_picks_the_backend_from_the_url(tmp_path: Path, aws_env: dic
             open_remote(bad)
 
 
-@pytest.mark.parametrize("kind", ["local", "s3-http"])
+@pytest.mark.parametrize("kind", [k for k in REMOTE_KINDS if k != "s3-inprocess"])
 def test_remote_url_serves_a_subprocess(remote_url: Callable[[str], RemoteURL], kind: str) -> None:
     r = remote_url(kind)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AMA_"))}

@@ -142,16 +142,14 @@ class BucketView(RemoteView):
 
     def __init__(self, url: str, endpoint: str | None = None):
         import boto3
+        from remote_fixtures import s3_credentials
 
         bucket, _, prefix = url[len("s3://") :].partition("/")
         self.bucket = bucket
         self.base = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        key, secret = s3_credentials(endpoint)
         self.client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret
         )
 
     def keys(self, prefix: str = "") -> list[str]:
@@ -350,6 +348,9 @@ class FaultProxy:
     ``arm(mode, after=N, match=...)``: forward the next N requests that
     ``match(method, path)`` (all requests by default), then apply ``mode`` to
     every request until ``heal()``. ``requests`` counts what was forwarded.
+    ``rewrite(name, value)``, if set, is applied to every forwarded request
+    header: it returns the value to send, or None to drop the header (to
+    play a server that ignores or misreads some header).
     """
 
     def __init__(self, upstream: str):
@@ -361,6 +362,7 @@ class FaultProxy:
         self.forwarded: list[tuple[str, str]] = []
         self.faulted: list[tuple[str, str]] = []
         self.stall_release = threading.Event()
+        self.rewrite: Callable[[str, str], str | None] | None = None
         self._server: socketserver.ThreadingTCPServer | None = None
         self._stopping: threading.Thread | None = None
         self.port = 0
@@ -491,9 +493,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         conn = http.client.HTTPConnection(*self.owner.upstream, timeout=30)
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            rewrite = self.owner.rewrite
             for name, value in self.headers.items():
                 if name.lower() not in _HOP_BY_HOP or name.lower() == "transfer-encoding":
-                    conn.putheader(name, value)
+                    sent = rewrite(name, value) if rewrite else value
+                    if sent is not None:
+                        conn.putheader(name, sent)
             conn.endheaders()
             if body:
                 conn.send(body)

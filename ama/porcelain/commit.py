@@ -99,7 +99,7 @@ def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> i
     if not args.message:
         raise UsageError("give the version a message with -m MESSAGE")
     remote_name = args.remote or default_name(repo)
-    remote = open_repo_remote(repo, remote_name)
+    remote = open_repo_remote(repo, remote_name, committing=True)
     pending = new_pending(repo, index, head, args.message, remote_name, inputs, _metadata(repo))
     commit_id = execute(repo, remote, index, pending, resuming=False, jobs=args.jobs)
     _report(pending, commit_id)
@@ -117,7 +117,7 @@ def _report(pending: Pending, commit_id: str) -> None:
 
 
 def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
-    remote = open_repo_remote(repo, pending.remote)
+    remote = open_repo_remote(repo, pending.remote, committing=True)
     # Only the id for now: the store gets the trees if they are committed.
     tree = build_trees(index_files(index), hash_bytes)
     if version_committed(remote, pending) or (tree == pending.tree and not args.abandon):

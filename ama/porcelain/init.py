@@ -16,7 +16,7 @@ import os
 from .. import ui
 from ..config import LINK_MODES
 from ..refs import check_class, read_head, write_head
-from ..remotes import default_store_url
+from ..remotes import default_store_url, probe_remote
 from ..repo import init_repo
 
 
@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
         config.set("remote.origin.url", url)
     if args.endpoint:
         config.set("remote.origin.endpoint", args.endpoint)
+    if args.remote or args.endpoint:
+        # A changed remote is another server: probe it afresh.
+        for key in ("writes", "ifmatch"):
+            config.unset(f"remote.origin.{key}")
     config.save()
     head = read_head(repo)
     if not existed or args.cls:
@@ -50,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
             write_head(repo, head)
     verb = "Reinitialized existing" if existed else "Initialized empty"
     ui.info(f"{verb} ama repository in {repo.ama_dir} (class {read_head(repo).cls}, remote {config.get('remote.origin.url')})")
+    if args.remote or args.endpoint:
+        probe_remote(repo, "origin")
     from ..gitrepo import note_git_init
 
     note_git_init(repo)

@@ -19,7 +19,7 @@ import re
 
 from .. import ui
 from ..errors import UsageError
-from ..remotes import default_name
+from ..remotes import default_name, probe_remote
 from ..repo import Repo
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if args.default:
             config.set("core.remote", name)
         config.save()
+        probe_remote(repo, name)
         return 0
     if name not in known:
         raise UsageError(f"no remote named '{name}' (configured: {', '.join(sorted(known)) or 'none'})")

@@ -2,9 +2,10 @@
 
 The two protocol primitives map onto S3 conditional writes:
 create-if-absent is PutObject with ``If-None-Match: *`` and compare-and-swap
-is PutObject with ``If-Match: <etag>``; the token is the ETag. A store that
-ignores those headers cannot host a remote safely (see
-``docs/remote-layout.md``).
+is PutObject with ``If-Match: <etag>``; the token is the ETag (sent without
+its quotes to servers that compare it so, see ``replace``). A store that
+ignores those headers cannot host a remote safely; ``ama.remote.probe``
+finds out (see ``docs/remote-layout.md``).
 
 boto3 is imported only when an ``S3Remote`` is made: importing it costs a
 fifth of a second, which ``ama --version`` must not pay.
@@ -33,6 +34,7 @@ from ama.errors import (
     NotFound,
     PreconditionFailed,
     RemoteError,
+    UnsafeRemote,
     UsageError,
 )
 from ama.fsutil import write_all
@@ -124,6 +126,9 @@ class S3Remote(Remote):
         self.read_timeout = read_timeout or _env_number("AMA_S3_READ_TIMEOUT", float, DEFAULT_READ_TIMEOUT)
         self.concurrency = concurrency or _env_number("AMA_S3_CONCURRENCY", int, DEFAULT_CONCURRENCY)
         self.part_size = part_size or DEFAULT_PART_SIZE
+        # Whether this server compares If-Match against the unquoted ETag
+        # (see _replace_other_quoting); learned on the first compare-and-swap.
+        self.if_match_unquoted = False
         self.multipart_threshold = multipart_threshold or SMALL_OBJECT
         if self.part_size < MIN_PART_SIZE:
             raise UsageError(f"S3 part size {self.part_size} is below the 5 MiB minimum")
@@ -193,17 +198,59 @@ class S3Remote(Remote):
 
     def replace(self, key: str, data: bytes, token: str) -> str:
         try:
-            resp = self._conditional_put(key, Key=self.s3_key(key), Body=data, IfMatch=token)
+            resp = self._conditional_put(key, Key=self.s3_key(key), Body=data, IfMatch=self._if_match(token))
         except PreconditionFailed as e:
             if _was_retried(e) and (etag := self._etag_if_holds(key, data)):
                 return etag
             # Stores differ on whether If-Match on a missing key is 404 or 412.
-            if not self.exists(key):
+            current = self._etag_of(key)
+            if current is None:
                 raise NotFound(f"remote {self.url}: {key} not found") from None
+            if _unquoted(current) == _unquoted(token):
+                return self._replace_other_quoting(key, data, token)
             raise PreconditionFailed(
                 f"remote {self.url}: {key} was changed by someone else since it was read"
             ) from None
         return resp["ETag"]
+
+    def _if_match(self, token: str) -> str:
+        """``token`` as this server compares If-Match: quoted (as S3 and RFC 9110
+        say) unless the server was seen to compare it without quotes."""
+        return _unquoted(token) if self.if_match_unquoted else token
+
+    def _replace_other_quoting(self, key: str, data: bytes, token: str) -> str:
+        """Compare-and-swap again with the ETag quoted the other way.
+
+        The key still has ``token`` yet the server refused the condition:
+        Ceph RGW before 2025 compares If-Match against the ETag without its
+        quotes, so a correctly quoted ETag never matches there. The retry is
+        as conditional as the first attempt; whichever form succeeds is kept
+        for this remote's later writes.
+        """
+        self.if_match_unquoted = not self.if_match_unquoted
+        try:
+            resp = self._conditional_put(key, Key=self.s3_key(key), Body=data, IfMatch=self._if_match(token))
+        except PreconditionFailed as e:
+            self.if_match_unquoted = not self.if_match_unquoted
+            if _was_retried(e) and (etag := self._etag_if_holds(key, data)):
+                return etag
+            current = self._etag_of(key)
+            if current is not None and _unquoted(current) == _unquoted(token):
+                raise UnsafeRemote(
+                    f"remote {self.url}: the server refused a compare-and-swap of {key} whose ETag "
+                    "matched, quoted or not; it does not support If-Match and cannot host a shared remote"
+                ) from None
+            raise PreconditionFailed(
+                f"remote {self.url}: {key} was changed by someone else since it was read"
+            ) from None
+        return resp["ETag"]
+
+    def _etag_of(self, key: str) -> str | None:
+        """The key's current ETag, None if it is absent."""
+        try:
+            return self._call("head_object", key, Key=self.s3_key(key))["ETag"]
+        except NotFound:
+            return None
 
     def list(self, prefix: str) -> Iterator[str]:
         strip = len(self._base)
@@ -670,6 +717,10 @@ def _shared_loader() -> Any:
 
 def _code(e: Any) -> str:
     return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _unquoted(etag: str) -> str:
+    return etag[1:-1] if len(etag) >= 2 and etag[0] == etag[-1] == '"' else etag
 
 
 def _was_retried(e: BaseException) -> bool:
