@@ -255,7 +255,7 @@ class World:
             must(run(["clone", f"{CLS}/1/1", "w1", "--remote", world.url], root, env))
             for gone in set(V1) - set(V2):
                 (world.w / gone).unlink()
-            write_tree(world.w, V2)
+            write_tree(world.w, {rel: data for rel, data in V2.items() if V1.get(rel) != data})
             os.chmod(world.w / "run.sh", 0o644)
             must(run(["add", "."], world.w, env))
             for gone in set(V1) - set(V2):
@@ -284,7 +284,7 @@ def must(r: Run) -> Run:
 KNOWN_UNFIXED: list[tuple[str, str, str]] = [
     ("recovery", r"clone: destination .* not empty", "8.1 (a killed clone cannot be run again)"),
     ("lost-ama", r"", "8.1 (clone deletes .ama)"),
-    ("wrong-bytes", r"of w1?/\.ama/objects/", "8.2 (a damaged object is checked out)"),
+    ("wrong-bytes", r"of w1?/\.ama/objects/|in place of", "8.2 (a damaged object is checked out)"),
     ("blocked-writer", r"committed by another writer", "8.6 (HEAD roll-forward)"),
     ("stale-lock", r"\.lock", "8.7 (stale locks)"),
     ("leftover", r"", "8.8 (temporary files)"),
@@ -641,6 +641,12 @@ def _mutate(path: Path, mutation: str, rng: random.Random) -> str:
     """Damage ``path``; return what was done (or "" if it does not apply)."""
     data = path.read_bytes()
     new: bytes | None = None
+    if mutation == "inplace":  # a user's edit through the file's hardlink into the store
+        i = rng.randrange(len(data))
+        with open(path, "r+b") as f:
+            f.seek(i)
+            f.write(bytes([data[i] ^ 0xFF]))
+        return f"edit of byte {i} in place"
     if mutation == "flip":
         if not data:
             return ""
@@ -694,14 +700,18 @@ class CorruptCase:
     # After exit 0, the files the work tree must hold (None: not checked).
     expect: dict[str, bytes] | None = None
     prepare: str = ""  # "stage": edit and add before the damage
+    # May a tracked work-tree file be edited in place (through its hardlink
+    # into the store)? Not for a checkout that may carry the edit over.
+    inplace: bool = True
 
 
 CORRUPT_CASES: dict[str, CorruptCase] = {
     "status": CorruptCase(["status", "--porcelain"], "w"),
     "add": CorruptCase(["add", "."], "w", prepare="edit"),
     "commit": CorruptCase(["commit", "-m", "fuzz"], "w", prepare="stage"),
-    "checkout": CorruptCase(["checkout", f"{CLS}/1/1"], "w", expect=V1),
+    "checkout": CorruptCase(["checkout", f"{CLS}/1/1"], "w", expect=V1, inplace=False),
     "checkout-f": CorruptCase(["checkout", "-f", f"{CLS}/1/1"], "w", expect=V1),
+    "checkout-f-head": CorruptCase(["checkout", "-f", f"{CLS}/1/2"], "w", expect=V2),
     "clone": CorruptCase(["clone", f"{CLS}/1", "c"], "base", expect=V2),
     "log": CorruptCase(["log"], "w"),
     "versions": CorruptCase(["versions"], "w"),
@@ -710,7 +720,7 @@ CORRUPT_CASES: dict[str, CorruptCase] = {
     "fsck": CorruptCase(["fsck"], "w"),
     "ls-remote": CorruptCase(["ls-remote", CLS], "w"),
     "fetch": CorruptCase(["fetch"], "w1"),
-    "pull": CorruptCase(["pull"], "w1", expect=V2),
+    "pull": CorruptCase(["pull"], "w1", expect=V2, inplace=False),
     "gc": CorruptCase(["gc"], "w"),
     "stat-check": CorruptCase(["stat-check"], "w"),
 }
@@ -739,11 +749,16 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
             point = rng.choice(["after-pending", "after-reserve", "after-contents", "after-version"])
             run(["commit", "-m", "pending"], world.w, {**env, "AMA_FAILPOINT": point})
         local = {} if case.where == "base" else _targets(cwd, remote=False)
+        if case.inplace and case.where != "base":
+            version = V2 if case.where == "w" else V1
+            local["work:inplace"] = [cwd / rel for rel in sorted(version) if version[rel] and rel != "big.bin"]
         remote = _targets(world.remote, remote=True)
         kinds = sorted(local) + sorted(remote)
         kind = rng.choice(kinds)
         path = rng.choice(sorted((local | remote)[kind]))
         mutations = [m for m in MUTATIONS if m != "fifo" or kind.startswith("remote:")]
+        if kind == "work:inplace":
+            mutations = ["inplace"]
         done = ""
         while not done:
             mutation = rng.choice(mutations)
@@ -779,6 +794,12 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
                 trial.add("wrong-bytes", f"{what}: exit 0 but {len(wrong)} path(s) wrong, e.g. {wrong[0]}")
         if r.rc == 0 and command == "fsck" and kind == "local:objects" and path.is_file():
             trial.add("silent", f"{what}: fsck exit 0")
+        if kind == "work:inplace":
+            rel = str(path.relative_to(cwd))
+            if command == "status" and r.rc == 0 and rel not in r.out:
+                trial.add("silent", f"{what}: status does not show {rel}")
+            if command == "stat-check" and r.rc == 0:
+                trial.add("silent", f"{what}: stat-check exit 0")
         return trial
     finally:
         if keep and trial.violations:
