@@ -83,6 +83,8 @@ def _versions() -> tuple[dict[str, bytes], dict[str, bytes]]:
 
 
 V1, V2 = _versions()
+# What `ama get` of version 1's big.bin (as got.bin) and directory d1 (as g/) writes.
+GOT = {"got.bin": V1["big.bin"], **{"g/" + rel[3:]: data for rel, data in V1.items() if rel.startswith("d1/")}}
 
 
 def user_edits(rng: random.Random) -> dict[str, bytes]:
@@ -136,6 +138,7 @@ class Run:
     out: str
     err: str
     seconds: float
+    raw: bytes = b""  # stdout as written
 
     @property
     def line(self) -> str:
@@ -156,7 +159,7 @@ def run(args: list[str], cwd: Path, env: dict[str, str], kill_after: float | Non
         out, err = p.communicate()
         if kill_after is None or kill_after >= timeout:
             return Run(None, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - start)
-    return Run(p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - start)
+    return Run(p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - start, out)
 
 
 # -- moto's S3 server, in a subprocess ----------------------------------------------------
@@ -413,6 +416,11 @@ CRASH_CASES: dict[str, CrashCase] = {
     "pull": CrashCase(["pull"], _prep_behind, lambda mine: {**V2, **mine}),
     "fetch": CrashCase(["fetch"], _prep_behind, lambda mine: {**V1, **mine}),
     "gc": CrashCase(["gc"], _prep_gc, lambda mine: dict(V2)),
+    "get": CrashCase(["get", "-f", "-o", "got.bin", f"{CLS}/1/1", "big.bin"], _prep_checkout,
+                     lambda mine: {**V2, **mine, "got.bin": GOT["got.bin"]}, versions=(V1, V2, GOT)),
+    "get-dir": CrashCase(["get", "-f", "-o", "g", f"{CLS}/1/1", "d1"], _prep_checkout,
+                         lambda mine: {**V2, **mine, **{k: v for k, v in GOT.items() if k.startswith("g/")}},
+                         versions=(V1, V2, GOT)),
 }
 
 
@@ -700,6 +708,9 @@ class CorruptCase:
     # After exit 0, the files the work tree must hold (None: not checked).
     expect: dict[str, bytes] | None = None
     prepare: str = ""  # "stage": edit and add before the damage
+    # After exit 0: files the command wrote beside the work tree's own, or its stdout.
+    produces: dict[str, bytes] | None = None
+    stdout: bytes | None = None
     # May a tracked work-tree file be edited in place (through its hardlink
     # into the store)? Not for a checkout that may carry the edit over.
     inplace: bool = True
@@ -723,6 +734,11 @@ CORRUPT_CASES: dict[str, CorruptCase] = {
     "pull": CorruptCase(["pull"], "w1", expect=V2, inplace=False),
     "gc": CorruptCase(["gc"], "w"),
     "stat-check": CorruptCase(["stat-check"], "w"),
+    "ls": CorruptCase(["ls", "-r", "-l", f"{CLS}/1/1"], "w"),
+    "cat": CorruptCase(["cat", f"{CLS}/1/1", "d1/f17.bin"], "w", stdout=V1["d1/f17.bin"]),
+    "get": CorruptCase(["get", "-o", "got.bin", f"{CLS}/1/1", "big.bin"], "w", produces={"got.bin": GOT["got.bin"]}),
+    "get-dir": CorruptCase(["get", "-o", "g", f"{CLS}/1/1", "d1"], "w",
+                           produces={k: v for k, v in GOT.items() if k.startswith("g/")}),
 }
 
 
@@ -792,6 +808,13 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
                      if not is_temp(os.path.basename(rel)) and have.get(rel) != want.get(rel)]
             if wrong:
                 trial.add("wrong-bytes", f"{what}: exit 0 but {len(wrong)} path(s) wrong, e.g. {wrong[0]}")
+        if r.rc == 0 and case.stdout is not None and r.raw != case.stdout:
+            trial.add("wrong-bytes", f"{what}: exit 0 but {len(r.raw)} bytes on stdout that are not the file's")
+        if r.rc == 0 and case.produces is not None:
+            have = work_files(cwd)
+            wrong = [rel for rel, data in case.produces.items() if have.get(rel) != data]
+            if wrong:
+                trial.add("wrong-bytes", f"{what}: exit 0 but {len(wrong)} file(s) written wrong, e.g. {wrong[0]}")
         if r.rc == 0 and command == "fsck" and kind == "local:objects" and path.is_file():
             trial.add("silent", f"{what}: fsck exit 0")
         if kind == "work:inplace":

@@ -33,7 +33,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # S3 commits (moto's server) are fuzzed by `make fuzz`; tests/test_crash_commit.py kills them here.
 CRASH = [("add", 1), ("add", 2), ("commit", 1), ("commit", 2), ("commit-other", 4), ("checkout", 1),
-         ("checkout", 2), ("clone", 1), ("pull", 1), ("fetch", 1), ("gc", 1)]
+         ("checkout", 2), ("clone", 1), ("pull", 1), ("fetch", 1), ("gc", 1), ("get-dir", 1)]
 
 
 @pytest.mark.parametrize(("command", "seed"), CRASH, ids=[f"{c}-{s}" for c, s in CRASH])
