@@ -471,7 +471,8 @@ def crash_trial(seed: int, cache: Path, moto: Moto | None = None, command: str |
         argv = _argv(case, url)
         tree = cwd / "c" if case.cwd_is_parent else cwd
         if points and rng.random() < 0.4:
-            point = rng.choice(points)
+            name = rng.choice(sorted({p.rpartition(":")[0] for p in points}))
+            point = rng.choice([p for p in points if p.rpartition(":")[0] == name])
             trial.how = f"fp={point}"
             r = run(argv, cwd, {**env, "AMA_FAILPOINT": point})
         else:
