@@ -13,11 +13,16 @@ repository commit to a server that fails the probe. ``ama init`` without
 
 from __future__ import annotations
 
+import argparse
 import os
+from typing import TYPE_CHECKING
 
 from . import ui
 from .errors import AmaError, UnsafeRemote, UsageError
 from .repo import Repo
+
+if TYPE_CHECKING:
+    from .remote.base import Remote
 
 
 def ama_home() -> str:
@@ -143,7 +148,28 @@ def _unsafe_message(repo: Repo, name: str, writes: str) -> str:
     )
 
 
-def open_url(url: str):
+def open_url(url: str, endpoint: str | None = None, region: str | None = None, profile: str | None = None):
+    """The remote at ``url`` (with S3 settings given on the command line)."""
     from .remote import open_remote
 
-    return open_remote(url)
+    return open_remote(url, endpoint=endpoint, region=region, profile=profile)
+
+
+def add_s3_options(p: argparse.ArgumentParser, *, only_with: str | None = None) -> None:
+    """``--endpoint``, ``--region`` and ``--profile`` for a command that names an S3 remote."""
+    tail = f" (with {only_with})" if only_with else ""
+    p.add_argument("--endpoint", help=f"S3 endpoint URL, for S3-compatible services{tail}")
+    p.add_argument("--region", help=f"S3 region{tail}")
+    p.add_argument("--profile", help=f"AWS profile for the S3 credentials{tail}")
+
+
+def open_url_args(args: argparse.Namespace) -> Remote:
+    """``open_url(args.url)`` with the command's ``--endpoint/--region/--profile``."""
+    return open_url(args.url, args.endpoint, args.region, args.profile)
+
+
+def refuse_s3_options_without_url(args: argparse.Namespace) -> None:
+    given = [f"--{o}" for o in ("endpoint", "region", "profile") if getattr(args, o)]
+    if given and not args.url:
+        raise UsageError(f"{given[0]} applies to --url; a named remote's settings are in its config "
+                         "(ama remote add ... --endpoint)")

@@ -9,8 +9,9 @@ reserved or abandoned and COMMIT "-" when the version has none. Lines are
 sorted (classes by name, seqs and versions by number); -z ends them with NUL.
 The format is stable.
 
-The remote is --url URL, else the repository's default remote, else
-(outside a repository) the per-user store. Exit 11 if CLASS/SEQ does not
+The remote is --url URL (with --endpoint, --region, --profile for S3),
+else the repository's default remote, else (outside a repository) the
+per-user store. Exit 11 if CLASS/SEQ does not
 exist; a class with no assets prints nothing.
 """
 
@@ -22,7 +23,14 @@ from .. import ui
 from ..assets import Assets, parse_asset_name
 from ..errors import NotARepository, UsageError
 from ..refs import check_class
-from ..remotes import default_store_url, open_repo_remote, open_url
+from ..remotes import (
+    add_s3_options,
+    default_store_url,
+    open_repo_remote,
+    open_url,
+    open_url_args,
+    refuse_s3_options_without_url,
+)
 from ..repo import Repo
 
 
@@ -30,6 +38,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", metavar="CLASS[/SEQ]", help="a class, or one asset (CLASS/SEQ or CLASS/ALIAS)")
     p.add_argument("--url", help="the remote's URL")
     p.add_argument("--remote", help="a remote of the repository, by name")
+    add_s3_options(p, only_with="--url")
     p.add_argument("-z", action="store_true", help="NUL-terminated lines")
 
 
@@ -59,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace):
+    refuse_s3_options_without_url(args)
     if args.url:
         if args.remote:
             raise UsageError("give --url or --remote, not both")
-        return open_url(args.url)
+        return open_url_args(args)
     try:
         repo = Repo.discover()
     except NotARepository:

@@ -25,6 +25,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("directory", nargs="?", metavar="DIR")
     p.add_argument("--remote", metavar="URL", help="remote URL (default: the per-user store)")
     p.add_argument("--endpoint", help="S3 endpoint URL (for S3-compatible services)")
+    p.add_argument("--region", help="S3 region")
+    p.add_argument("--profile", help="AWS profile for the S3 credentials")
     p.add_argument("--linkmode", choices=("auto", "reflink", "hardlink", "copy"))
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel downloads (default: 8)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -47,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
         created = not os.path.exists(directory)
         repo, _ = init_repo(directory, args.linkmode)
         repo.config.set("remote.origin.url", url)
-        if args.endpoint:
-            repo.config.set("remote.origin.endpoint", args.endpoint)
+        for option in ("endpoint", "region", "profile"):
+            if getattr(args, option):
+                repo.config.set(f"remote.origin.{option}", getattr(args, option))
         repo.config.save()
         write_head(repo, Head(cls=cls))
         remote = open_repo_remote(repo)

@@ -38,7 +38,7 @@ from ama.errors import (
     UsageError,
 )
 from ama.fsutil import write_all
-from ama.hashing import hash_bytes
+from ama.hashing import EMPTY_ID, hash_bytes
 from ama.remote._files import (
     OpenFile,
     commit_temp,
@@ -162,11 +162,14 @@ class S3Remote(Remote):
             # threads plus our own, or urllib3 drops connections noisily.
             max_pool_connections=max(64, 4 * self.concurrency),
         )
+        # botocore reads AWS_DEFAULT_REGION only; the AWS CLI and the other
+        # SDKs read AWS_REGION first.
+        region = region or os.environ.get("AWS_REGION") or None
         try:
             session = boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
             return session.client("s3", endpoint_url=endpoint, config=config)
         except botocore.exceptions.ProfileNotFound:
-            raise UsageError(f"remote {self.url}: AWS profile {profile!r} not found") from None
+            raise UsageError(f"remote {self.url}: {_missing_profile(profile)}") from None
 
     # -- records -----------------------------------------------------------
 
@@ -313,7 +316,10 @@ class S3Remote(Remote):
         except OSError as e:
             raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
         try:
-            actual = self._download(digest, tmp, progress)
+            # An empty content is known by its id alone: no request. (Some
+            # servers answer a ranged GET of an empty object with 416, others
+            # with 206 and no body.)
+            actual = digest if digest == EMPTY_ID else self._download(digest, tmp, progress)
             if actual != digest:
                 raise IntegrityError(
                     f"remote {self.url}: object {short(digest)} is corrupt "
@@ -717,6 +723,17 @@ def _shared_loader() -> Any:
 
 def _code(e: Any) -> str:
     return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _missing_profile(profile: str | None) -> str:
+    """Which AWS profile was not found, and where the name came from."""
+    if profile:
+        name, source = profile, ""
+    else:
+        source = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        name, source = os.environ.get(source, ""), f" (from {source})"
+    files = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    return f"AWS profile {name!r}{source} not found in {files} or the credentials file"
 
 
 def _unquoted(etag: str) -> str:
