@@ -1,4 +1,7 @@
-"""A local S3 endpoint for the push and clone rows: moto's server on 127.0.0.1.
+"""A local S3 endpoint for the push and clone rows: moto's server on 127.0.0.1,
+or a real server already running there (`AMA_BENCH_S3_ENDPOINT`, e.g. Ceph's
+radosgw from `scripts/ceph-rgw.sh`, with its keys in `AMA_BENCH_S3_ACCESS_KEY`
+and `AMA_BENCH_S3_SECRET_KEY`; see bench/README.md).
 
 Nothing leaves the machine: every client is given this endpoint and fake keys, and
 the shared config and credential files are replaced by an empty file so a user's real
@@ -14,6 +17,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -26,12 +30,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def client_env(endpoint: str, empty_file: Path) -> dict[str, str]:
-    """Fake keys and `endpoint` for every S3 client; `empty_file` stands in for ~/.aws/*."""
+def client_env(endpoint: str, empty_file: Path, keys: tuple[str, str] | None = None) -> dict[str, str]:
+    """Keys (fake ones for moto) and `endpoint` for every S3 client; `empty_file` stands in for ~/.aws/*."""
+    key, secret = keys or ("testing", "testing")
+    token = {} if keys else {"AWS_SESSION_TOKEN": "testing"}  # a real server would try to verify it
     return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        **token,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": endpoint,
@@ -44,6 +50,9 @@ def client_env(endpoint: str, empty_file: Path) -> dict[str, str]:
 
 class MotoServer:
     """moto's S3 server as a child process, started on first use."""
+
+    name = "moto"
+    keys = None
 
     def __init__(self, python: Path, log: Path):
         self.python = python
@@ -95,3 +104,67 @@ class MotoServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+
+class ExternalS3:
+    """A real S3 server already running on 127.0.0.1, named by AMA_BENCH_S3_ENDPOINT.
+
+    Same interface as MotoServer; `reset` empties the bench bucket (a real
+    server has no reset call), `stop` leaves the server to whoever started it.
+    """
+
+    name = "external"
+
+    def __init__(self, endpoint: str, key: str, secret: str):
+        if urllib.parse.urlsplit(endpoint).hostname != "127.0.0.1":
+            raise RuntimeError(f"AMA_BENCH_S3_ENDPOINT={endpoint!r}: the bench only talks to 127.0.0.1")
+        self.endpoint = endpoint
+        self.keys = (key, secret)
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(
+                "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                aws_access_key_id=self.keys[0], aws_secret_access_key=self.keys[1],
+            )
+        return self._client
+
+    def start(self) -> str:
+        self.reset()
+        return self.endpoint
+
+    def reset(self) -> None:
+        c = self.client
+        try:
+            c.create_bucket(Bucket=BUCKET)
+        except (c.exceptions.BucketAlreadyOwnedByYou, c.exceptions.BucketAlreadyExists):
+            pass
+        for page in c.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", ())]
+            if keys:
+                c.delete_objects(Bucket=BUCKET, Delete={"Objects": keys, "Quiet": True})
+
+    def count(self, prefix: str) -> tuple[int, int]:
+        count = size = 0
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+            for o in page.get("Contents", ()):
+                count += 1
+                size += o["Size"]
+        return count, size
+
+    def stop(self) -> None:
+        pass
+
+
+def s3_server(python: Path, log: Path) -> MotoServer | ExternalS3:
+    """The server of this run: the one AMA_BENCH_S3_ENDPOINT names, else moto's."""
+    endpoint = os.environ.get("AMA_BENCH_S3_ENDPOINT")
+    if endpoint:
+        return ExternalS3(
+            endpoint, os.environ["AMA_BENCH_S3_ACCESS_KEY"], os.environ["AMA_BENCH_S3_SECRET_KEY"]
+        )
+    return MotoServer(python, log)

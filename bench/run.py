@@ -125,7 +125,10 @@ def versions(ctx: suite.Bench, tools: set[str]) -> dict[str, str]:
         r = subprocess.run(
             [str(ctx.venv_python), "-c", "import moto; print(moto.__version__)"], capture_output=True, text=True
         )
-        out["moto (S3 server)"] = r.stdout.strip() or f"unavailable: {first_line(r.stderr)}"
+        if ctx.moto.name == "moto":
+            out["moto (S3 server)"] = r.stdout.strip() or f"unavailable: {first_line(r.stderr)}"
+        else:
+            out["S3 server"] = f"{ctx.moto.endpoint} (AMA_BENCH_S3_ENDPOINT)"
     return out
 
 
@@ -161,8 +164,12 @@ def dataset_notes(ctx: suite.Bench, results: dict) -> dict[str, str]:
     if "push_set" in made:
         out["push/clone set"] = (
             f"{s.push_count:,} of the small files + one {s.push_big_mib} MiB file, "
-            "through moto's S3 server on 127.0.0.1 (in-memory, one Python process: "
-            "it bounds every client alike, so compare ratios, not MB/s)"
+            + (
+                "through moto's S3 server on 127.0.0.1 (in-memory, one Python process: "
+                "it bounds every client alike, so compare ratios, not MB/s)"
+                if ctx.moto.name == "moto"
+                else f"through the S3 server at {ctx.moto.endpoint}"
+            )
         )
     if any(k.startswith("status-small-edited") for k in results):
         out["edits"] = f"{s.edits} files rewritten the way editors save (new file renamed over the old)"

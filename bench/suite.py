@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import data
-from moto_s3 import BUCKET, MotoServer, client_env
+from moto_s3 import BUCKET, client_env, s3_server
 from timing import Command, CommandFailed, Op, Skipped, fresh_dir, sh
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ class Bench:
         self.tools_selected = tools
         self.venv_python = Path(os.environ.get("AMA_BENCH_VENV_PYTHON", REPO / ".venv" / "bin" / "python"))
         self.ama = Path(os.environ.get("AMA", REPO / ".venv" / "bin" / "ama"))
-        self.moto = MotoServer(self.venv_python, root / "moto.log")
+        self.moto = s3_server(self.venv_python, root / "moto.log")
         self.endpoint = ""
         self.b3sum_digest: str | None = None
         self.notes: list[str] = []
@@ -328,6 +328,10 @@ class Bench:
         """Start moto on first use and point every client at it."""
         if self.endpoint:
             return self.endpoint
+        if self.moto.name != "moto":
+            self.endpoint = self.moto.start()
+            self.env.update(client_env(self.endpoint, self._empty_aws_config(), self.moto.keys))
+            return self.endpoint
         probe = (
             sh([str(self.venv_python), "-c", "import moto.server"], REPO, timeout=120)
             if self.venv_python.exists()
@@ -339,11 +343,13 @@ class Bench:
             self.endpoint = self.moto.start()
         except RuntimeError as exc:
             raise Skipped(str(exc)) from exc
-        self.env.update(client_env(self.endpoint, self._empty_aws_config()))
+        self.env.update(client_env(self.endpoint, self._empty_aws_config(), self.moto.keys))
         return self.endpoint
 
     def s3_count(self, prefix: str) -> tuple[int, int]:
         """(objects, bytes) under `prefix` in the bench bucket, by ListObjectsV2."""
+        if self.moto.name != "moto":
+            return self.moto.count(prefix)
         count = size = 0
         token = ""
         ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
