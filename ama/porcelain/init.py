@@ -5,7 +5,10 @@ defaults to the directory's name; the remote defaults to the per-user
 embedded store ($AMA_HOME/store, default ~/.local/share/ama/store). Running
 it again in an existing repository is safe: it changes only what the options
 say. Inside a git work tree, '/.ama/' is added to the .gitignore of DIR
-unless git ignores .ama/ already (docs/git-integration.md).
+unless git ignores .ama/ already (docs/git-integration.md). With --remote
+or --endpoint naming an S3 remote, ama checks once that the server honours
+conditional writes and keeps the answer in the config; it warns if not
+(commit then refuses that remote, see docs/remote-layout.md).
 """
 
 from __future__ import annotations

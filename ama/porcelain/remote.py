@@ -8,7 +8,10 @@ and "  NAME<TAB>URL" for the others, followed by " (endpoint URL)" when an
 endpoint is set. 'ama remote remove NAME' forgets a remote (nothing on it
 is touched; if it was the default, "origin" is again). 'ama remote
 set-default NAME' makes commands use NAME when no --remote is given
-(core.remote; without it, "origin").
+(core.remote; without it, "origin"). 'ama remote add' of an S3 remote
+checks once that the server honours conditional writes, keeps the answer in
+the config and warns if not (commit then refuses that remote, see
+docs/remote-layout.md).
 """
 
 from __future__ import annotations
