@@ -59,8 +59,9 @@ CLS = "data"
 TIMEOUT = 30.0  # a command that takes longer hangs
 TEMP_PREFIXES = (".ama-tmp-", ".tmp-")
 
-# Exit codes of docs/exit-codes.md other than 70 (internal error).
-DOCUMENTED = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14}
+# The exit codes of docs/exit-codes.md but 70 (internal error) and 130 (Ctrl-C).
+DOCUMENTED = {int(code) for code in re.findall(r"^\| (\d+) \|", (ROOT / "docs" / "exit-codes.md").read_text(),
+                                                re.M)} - {70, 130}
 
 
 # -- the data: two versions and a user's edits --------------------------------------
