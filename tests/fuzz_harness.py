@@ -220,7 +220,7 @@ class World:
     ``w/`` a work tree at version 2, ``w1/`` one at version 1. Built once per
     process, copied (hardlinks kept) for each trial."""
 
-    _template: Path | None = None
+    _templates: dict[Path, Path] = {}  # cache directory -> the world built there
 
     def __init__(self, base: Path, moto: Moto | None = None):
         self.base = base
@@ -246,7 +246,7 @@ class World:
 
     @classmethod
     def template(cls, cache: Path) -> Path:
-        if cls._template is None:
+        if cache not in cls._templates:
             root = cache / "template"
             world = World(root)
             env = world.env()
@@ -265,8 +265,8 @@ class World:
             for gone in set(V1) - set(V2):
                 must(run(["rm", "--cached", gone], world.w, env))
             must(run(["commit", "-m", "two"], world.w, env))
-            cls._template = root
-        return cls._template
+            cls._templates[cache] = root
+        return cls._templates[cache]
 
     @classmethod
     def copy(cls, cache: Path, dest: Path, moto: Moto | None = None) -> World:
@@ -289,6 +289,7 @@ KNOWN_UNFIXED: list[tuple[str, str, str]] = [
     ("recovery", r"clone: destination .* not empty", "8.1 (a killed clone cannot be run again)"),
     ("lost-ama", r"", "8.1 (clone deletes .ama)"),
     ("wrong-bytes", r"of w1?/\.ama/objects/|in place of", "8.2 (a damaged object is checked out)"),
+    ("final-tree", r"run\.sh: exec bit", "8.4 (checkout keeps the exec bit)"),
     ("blocked-writer", r"committed by another writer", "8.6 (HEAD roll-forward)"),
     ("stale-lock", r"\.lock", "8.7 (stale locks)"),
     ("leftover", r"", "8.8 (temporary files)"),
@@ -348,6 +349,8 @@ class CrashCase:
     cwd_is_parent: bool = False  # clone: the command runs beside the tree it makes
     # Instead of running the command again: another writer's next steps.
     other_writer: bool = False
+    # run.sh is executable in version 1 only: whether it is afterwards.
+    executable: bool = False
 
 
 def _prep_add(world: World, rng: random.Random):
@@ -410,12 +413,12 @@ CRASH_CASES: dict[str, CrashCase] = {
     "add": CrashCase(["add", "."], _prep_add, lambda mine: {**V2, **mine}),
     "commit": CrashCase(["commit", "-m", "fuzz"], _prep_commit, lambda mine: {**V2, **mine}),
     "commit-s3": CrashCase(["commit", "-m", "fuzz"], _prep_commit_s3, lambda mine: mine),
-    "checkout": CrashCase(["checkout", f"{CLS}/1/1"], _prep_checkout, lambda mine: {**V1, **mine}),
+    "checkout": CrashCase(["checkout", f"{CLS}/1/1"], _prep_checkout, lambda mine: {**V1, **mine}, executable=True),
     "clone": CrashCase(["clone", f"{CLS}/1", "c"], _prep_clone, lambda mine: dict(V2), cwd_is_parent=True),
     "commit-other": CrashCase(["commit", "-m", "fuzz"], _prep_commit, lambda mine: {**V2, **mine},
                               other_writer=True),
     "pull": CrashCase(["pull"], _prep_behind, lambda mine: {**V2, **mine}),
-    "fetch": CrashCase(["fetch"], _prep_behind, lambda mine: {**V1, **mine}),
+    "fetch": CrashCase(["fetch"], _prep_behind, lambda mine: {**V1, **mine}, executable=True),
     "gc": CrashCase(["gc"], _prep_gc, lambda mine: dict(V2)),
     "get": CrashCase(["get", "-f", "-o", "got.bin", f"{CLS}/1/1", "big.bin"], _prep_checkout,
                      lambda mine: {**V2, **mine, "got.bin": GOT["got.bin"]}, versions=(V1, V2, GOT)),
@@ -569,6 +572,8 @@ def _recover(trial: Trial, case: CrashCase, argv: list[str], cwd: Path, tree: Pa
         if have.get(rel) != want.get(rel):
             what = "missing" if rel not in have else "not expected" if rel not in want else "wrong bytes"
             trial.add("final-tree", f"after re-run: {rel}: {what}")
+    if (tree / "run.sh").is_file() and bool(os.stat(tree / "run.sh").st_mode & 0o100) != case.executable:
+        trial.add("final-tree", f"after re-run: run.sh: exec bit {'missing' if case.executable else 'kept'}")
     status = run(["status", "--porcelain"], tree, env)
     if status.rc != 0:
         trial.add("recovery", f"status after re-run exited {status.rc}: {status.line}")
