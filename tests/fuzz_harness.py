@@ -349,6 +349,9 @@ class CrashCase:
     cwd_is_parent: bool = False  # clone: the command runs beside the tree it makes
     # Instead of running the command again: another writer's next steps.
     other_writer: bool = False
+    # A destination the command creates whole or not at all (get of a
+    # directory): once it exists, running the command again nests a copy.
+    creates: str = ""
     # run.sh is executable in version 1 only: whether it is afterwards.
     executable: bool = False
 
@@ -424,7 +427,7 @@ CRASH_CASES: dict[str, CrashCase] = {
                      lambda mine: {**V2, **mine, "got.bin": GOT["got.bin"]}, versions=(V1, V2, GOT)),
     "get-dir": CrashCase(["get", "-f", "-o", "g", f"{CLS}/1/1", "d1"], _prep_checkout,
                          lambda mine: {**V2, **mine, **{k: v for k, v in GOT.items() if k.startswith("g/")}},
-                         versions=(V1, V2, GOT)),
+                         versions=(V1, V2, GOT), creates="g"),
 }
 
 
@@ -547,8 +550,8 @@ def _recover(trial: Trial, case: CrashCase, argv: list[str], cwd: Path, tree: Pa
     if case.other_writer:
         _other_writer(trial, tree.parent / "w1", url, env)
         return
-    if case.cwd_is_parent and not trial.killed:
-        again = Run(0, "", "", 0.0)  # a clone that finished: running it again must refuse
+    if (case.cwd_is_parent and not trial.killed) or (case.creates and (tree / case.creates).exists()):
+        again = Run(0, "", "", 0.0)  # it finished: running it again must refuse, or nest a copy
     else:
         again = run(argv, cwd, env)
     if again.rc is None:
@@ -583,7 +586,8 @@ def _recover(trial: Trial, case: CrashCase, argv: list[str], cwd: Path, tree: Pa
     if leftovers:
         trial.add("leftover", f"status shows {', '.join(leftovers[:3])}")
     if trial.command.startswith("commit") and not url.startswith("s3://"):
-        strays = [str(p.relative_to(url)) for p in Path(url).rglob("*") if is_temp(p.name) or p.name.endswith(".lock")]
+        # Lock files stay (flock: not held once their owner died); temporary files must go.
+        strays = [str(p.relative_to(url)) for p in Path(url).rglob("*") if is_temp(p.name)]
         if strays:
             trial.add("remote-leftover", f"after re-run: {', '.join(strays[:3])}")
 
