@@ -495,6 +495,12 @@ def crash_trial(seed: int, cache: Path, moto: Moto | None = None, command: str |
         if not trial.killed and r.rc != 0:
             trial.add("exit", f"unkilled {command} exited {r.rc}: {r.line}")
         _check_after_kill(trial, tree, url, env, mine, case)
+        if trial.killed and not case.other_writer and not case.creates and rng.random() < 0.2:
+            # Killed again while recovering: the state must stay as good.
+            delay = rng.uniform(0, Calibration.seconds[command])
+            trial.how += f",t2={delay:.3f}s"
+            if run(argv, cwd, env, kill_after=delay).rc == -signal.SIGKILL:
+                _check_after_kill(trial, tree, url, env, mine, case)
         _recover(trial, case, argv, cwd, tree, url, env, mine)
         return trial
     finally:
