@@ -112,6 +112,11 @@ def is_temp(name: str) -> bool:
     return name.startswith(TEMP_PREFIXES)
 
 
+def under_temp(rel: str) -> bool:
+    """A path in or below a temporary name (a directory being assembled)."""
+    return any(is_temp(part) for part in rel.split("/"))
+
+
 def work_files(root: Path) -> dict[str, bytes]:
     """Every file of a work tree but ``.ama/`` and the pointer file."""
     found = {}
@@ -542,7 +547,7 @@ def _check_after_kill(trial: Trial, tree: Path, url: str, env: dict[str, str], m
     for p in _remote_problems(url, env):
         trial.add("remote-invariant", p)
     for rel, data in (work_files(tree) if tree.is_dir() else {}).items():
-        if is_temp(os.path.basename(rel)):
+        if under_temp(rel):
             continue
         allowed = {v[rel] for v in (*case.versions, mine) if rel in v}
         if data not in allowed:
@@ -577,7 +582,7 @@ def _recover(trial: Trial, case: CrashCase, argv: list[str], cwd: Path, tree: Pa
     want = case.expect(mine)
     have = work_files(tree)
     for rel in sorted(set(want) | set(have)):
-        if is_temp(os.path.basename(rel)):
+        if under_temp(rel):
             continue
         if have.get(rel) != want.get(rel):
             what = "missing" if rel not in have else "not expected" if rel not in want else "wrong bytes"
@@ -589,7 +594,7 @@ def _recover(trial: Trial, case: CrashCase, argv: list[str], cwd: Path, tree: Pa
         trial.add("recovery", f"status after re-run exited {status.rc}: {status.line}")
         return
     leftovers = [line[3:] for line in status.out.splitlines()
-                 if line.startswith("??") and any(is_temp(part) for part in line[3:].split("/"))]
+                 if line.startswith("??") and under_temp(line[3:])]
     if leftovers:
         trial.add("leftover", f"status shows {', '.join(leftovers[:3])}")
     if trial.command.startswith("commit") and not url.startswith("s3://"):
@@ -825,7 +830,7 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
             # --force may drop the user's staged files; it may not change their bytes.
             forced = "-f" in case.argv
             wrong = [rel for rel in sorted(set(want) | set(have))
-                     if not is_temp(os.path.basename(rel)) and have.get(rel) != want.get(rel)
+                     if not under_temp(rel) and have.get(rel) != want.get(rel)
                      and not (forced and rel in mine and rel not in have)]
             if wrong:
                 trial.add("wrong-bytes", f"{what}: exit 0 but {len(wrong)} path(s) wrong, e.g. {wrong[0]}")
