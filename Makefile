@@ -2,16 +2,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-s3-real fuzz demo man lint bench bench-quick clean
+.PHONY: install install-runtime test test-s3-real fuzz demo man lint bench bench-quick clean
 
+# The runtime alone (what 'make demo' and users need): ama and its four
+# dependencies, plus the man pages where man finds them for this venv.
 $(BIN)/ama: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# compat mode: a plain .pth entry, no import hook costing start-up time
-	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/pip install -q -e . --config-settings editable_mode=compat
 	touch $(BIN)/ama
 
-install: $(BIN)/ama
+# man-db looks in ../share/man next to every directory on PATH, so with
+# .venv/bin on PATH 'man ama-status' works; otherwise MANPATH=.venv/share/man.
+$(VENV)/share/man/man1/ama.1: $(BIN)/ama $(wildcard man/*.1)
+	mkdir -p $(VENV)/share/man/man1
+	rm -f $(VENV)/share/man/man1/ama*.1
+	cp man/*.1 $(VENV)/share/man/man1/
+	touch $@
+
+# Test, lint and man-page tools: only 'make install' and 'make test' need them.
+$(VENV)/.dev-installed: $(BIN)/ama setup.cfg
+	$(BIN)/pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $@
+
+install-runtime: $(BIN)/ama $(VENV)/share/man/man1/ama.1
+
+install: install-runtime $(VENV)/.dev-installed
 
 test: install
 	$(BIN)/python -m pytest
@@ -31,11 +48,12 @@ test-s3-real: install
 lint: install
 	$(BIN)/ruff check ama tests bench
 
-demo: install
+demo: install-runtime
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
 man: install
 	$(BIN)/python scripts/make_man.py man
+	$(MAKE) -s $(VENV)/share/man/man1/ama.1
 
 bench: install
 	bash bench/setup_peers.sh

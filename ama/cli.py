@@ -61,8 +61,20 @@ PLUMBING = {
 COMMANDS = {**PORCELAIN, **PLUMBING}
 
 
+class _Parser(argparse.ArgumentParser):
+    """A command-line mistake is one line on stderr and exit 2, like every
+    other failure (argparse would print the usage first)."""
+
+    def error(self, message: str):
+        from .errors import EXIT_USAGE
+
+        if message.startswith("argument COMMAND: invalid choice: "):
+            message = message.split(": ", 2)[2].split(" (choose", 1)[0] + " is not an ama command"
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ama",
         description="Version large data assets the way git versions code.",
         epilog="Run 'ama COMMAND --help' for a command's options. Exit codes: docs/exit-codes.md.",
@@ -135,14 +147,22 @@ def _run(argv: list[str]) -> int:
     from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, AmaError
 
     parser = _parser_for(argv)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = f"ama {args.command}" if args.command else "ama"
+        sys.stderr.write(f"{sub}: unrecognized arguments: {' '.join(extra)} (see '{sub} --help')\n")
+        return 2
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
     debug = os.environ.get("AMA_DEBUG") == "1"
-    try:
-        if args.chdir:
+    if args.chdir:
+        try:
             os.chdir(args.chdir)
+        except OSError as e:
+            sys.stderr.write(f"ama {args.command}: cannot change to '{args.chdir}': {e.strerror}\n")
+            return 2
+    try:
         return args._run(args) or 0
     except AmaError as e:
         if debug:

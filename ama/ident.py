@@ -1,7 +1,7 @@
 """Who and when: the author recorded in commits and ref logs.
 
 Order: ``AMA_AUTHOR_NAME`` / ``AMA_AUTHOR_EMAIL`` / ``AMA_AUTHOR_DATE``, then
-the git config stack (repository, global, system, read by dulwich), then the
+``user.name`` / ``user.email`` of ``.ama/config``, then the git config stack (repository, global, system, read by dulwich), then the
 login name. Fixing the environment variables makes commit ids reproducible.
 """
 
@@ -37,9 +37,22 @@ def _git_identity(root: str | None) -> tuple[str | None, str | None]:
         return None, None
 
 
+def _ama_identity(root: str | None) -> tuple[str | None, str | None]:
+    if not root:
+        return None, None
+    from .config import Config
+
+    config = Config(os.path.join(root, ".ama", "config"))
+    return config.get("user.name"), config.get("user.email")
+
+
 def author(root: str | None = None) -> str:
     name = os.environ.get("AMA_AUTHOR_NAME")
     email = os.environ.get("AMA_AUTHOR_EMAIL")
+    if not (name and email):
+        ama_name, ama_email = _ama_identity(root)
+        name = name or ama_name
+        email = email or ama_email
     if not (name and email):
         git_name, git_email = _git_identity(root)
         name = name or git_name

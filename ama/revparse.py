@@ -50,7 +50,7 @@ def resolve(repo: Repo | None, name: str, remote=None) -> Resolved:
             if not seq.isdigit():
                 raise Corrupt(f"commit {commit_id} names no asset version ('asset {commit.asset}')")
             return Resolved(commit_id, cls, int(seq), commit.version)
-        raise NotFound(f"'{name}' is not a version name (CLASS/SEQ[/N], CLASS/ALIAS, HEAD or a commit id)")
+        raise UsageError(f"'{name}' is not a version name (CLASS/SEQ[/N], CLASS/ALIAS, HEAD or a commit id)")
     cls, middle, n = parse_asset_name(name)
     if remote is None:
         if isinstance(middle, int) and n is None and repo is not None:

@@ -1,6 +1,6 @@
 """Compare the work tree with the index from ``lstat`` alone where possible.
 
-The rules (DESIGN.md, "Detecting change without re-hashing"):
+The rules (docs/design.md, "Detecting change without re-hashing"):
 
 - missing path: renamed if its inode, with the same size and mtime, is found
   under an untracked path of the work tree, else deleted;

@@ -172,7 +172,7 @@ INTRO = """# Benchmarks
 
 How ama compares with the tools people already use, measured side by side on the
 same data in the same run by `bench/` (see `bench/README.md`). The targets come
-from DESIGN.md's "Targets" table.
+from docs/design.md's "Targets" table.
 
 """
 

@@ -1,7 +1,7 @@
 """What is measured: every operation as a small spec, and the rows comparing them.
 
 An `Op` is one tool doing one thing on one data set (`timing.Op`); a `Row` puts an
-ama op beside a peer op and says which target from DESIGN.md applies.  Each tool
+ama op beside a peer op and says which target from docs/design.md applies.  Each tool
 works on its own copy of a data set (`work/<case>/<tool>/data`), so nothing one
 tool writes (hardlinks, caches, symlinks) can change what another sees.
 """

@@ -6,7 +6,7 @@ Usage: python scripts/measure_hook_cost.py [--files 100000] [--runs 5] [--keep D
 Both tools track the same files (the work tree is a git repository and an
 ama repository at once). Each command runs once to warm the page cache,
 then --runs times, taking turns; the median and best wall times are
-reported with the ratio stat-check / git status. The target (DESIGN.md) is a ratio <= 1.5. Nothing
+reported with the ratio stat-check / git status. The target (docs/design.md) is a ratio <= 1.5. Nothing
 here is an assertion: it prints numbers.
 """
 

@@ -136,7 +136,7 @@ def one_line_error(result: Result, code: int) -> str:
     lines = result.err.splitlines()
     assert result.rc == code, f"rc={result.rc}, expected {code}; stderr={result.err!r}"
     assert len(lines) == 1 and result.err.endswith("\n"), f"not one line: {result.err!r}"
-    assert lines[0].startswith("ama "), lines[0]
+    assert lines[0].startswith(("ama ", "ama: ")), lines[0]
     assert "Traceback" not in result.err
     return lines[0]
 

@@ -1,5 +1,5 @@
 """Bad input gets one line on stderr, its documented exit code, and leaves the
-repository as it was (DESIGN.md invariant 6, docs/bad-input.md)."""
+repository as it was (docs/design.md, invariant 6; docs/bad-input.md)."""
 
 import os
 import shutil

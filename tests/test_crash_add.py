@@ -1,5 +1,5 @@
 """SIGKILL in the middle of `ama add` leaves a readable index, old or new,
-and a repository the next commands work in (DESIGN.md invariant 3)."""
+and a repository the next commands work in (docs/design.md, invariant 3)."""
 
 import random
 import shutil

@@ -1,6 +1,6 @@
 """A shell script of plumbing commands reproduces what 'ama commit' writes.
 
-DESIGN.md: "A shell script made only of plumbing commands must be able to
+docs/design.md: "A shell script made only of plumbing commands must be able to
 reproduce what 'ama commit' does, to the same commit hash when the author
 and time are fixed". The twin repository commits the same files with
 'ama commit'; both run outside git, where commits carry no provenance.

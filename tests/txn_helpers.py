@@ -7,7 +7,7 @@
   directory or listing the bucket directly (not through ``ama.remote``), so
   the checks below do not trust the code they check.
 - ``invariant1_problems``, ``remote_hash_problems``, ``store_problems``,
-  ``ama_dir_problems``: the invariants of DESIGN.md as lists of violations.
+  ``ama_dir_problems``: the invariants of docs/design.md as lists of violations.
 - ``FaultProxy``: an HTTP proxy on 127.0.0.1 in front of moto's server that
   forwards requests until told to fail them (500/503, dropped connections,
   stalls, or refusing connections altogether, as a stopped server does).

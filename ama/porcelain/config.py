@@ -5,6 +5,11 @@ section.subsection.name (remote.origin.url, remote.origin.endpoint).
 'ama config KEY' prints the value, or exits 1 without output when the key
 is not set, as git does. 'ama config KEY VALUE' sets it; --unset removes it
 (exit 1 if it was not set); --list prints every "key=value".
+
+Only keys that ama reads can be set (a typo is refused with the list of
+known keys): core.linkmode, core.remote, core.objects, core.autostage,
+user.name, user.email, status.showuntrackedfiles, hooks.precommit, and
+remote.NAME.url/endpoint/region/profile.
 """
 
 from __future__ import annotations
@@ -16,7 +21,30 @@ from ..config import LINK_MODES, split_key
 from ..errors import EXIT_DIFFERS, UsageError
 from ..repo import Repo
 
-CHECKS = {"core.linkmode": LINK_MODES}
+CHECKS = {
+    "core.linkmode": LINK_MODES,
+    "core.autostage": ("true", "false"),
+    "status.showuntrackedfiles": ("no", "normal", "all"),
+    "hooks.precommit": ("refuse", "warn"),
+}
+# Keys ama reads (core.formatversion and core.linkused are written by ama
+# itself); remote.NAME.* are checked by their last part.
+KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "user.name", "user.email",
+         "status.showuntrackedfiles", "hooks.precommit")
+WRITTEN_BY_AMA = ("core.formatversion", "core.linkused")
+REMOTE_KEYS = ("url", "endpoint", "region", "profile")
+
+
+def check_known(key: str) -> None:
+    """Refuse a key ama would never read, naming the ones it does."""
+    parts = key.lower().split(".")
+    if key.lower() in KNOWN or (len(parts) >= 3 and parts[0] == "remote" and parts[-1] in REMOTE_KEYS):
+        return
+    if key.lower() in WRITTEN_BY_AMA:
+        raise UsageError(f"{key} is written by ama itself; set core.linkmode instead" if key.lower() == "core.linkused"
+                         else f"{key} is written by ama itself")
+    known = ", ".join(KNOWN + tuple(f"remote.NAME.{k}" for k in REMOTE_KEYS))
+    raise UsageError(f"unknown config key '{key}'; known keys: {known}")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -54,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if "\n" in args.value or "\r" in args.value:
         raise UsageError("a config value cannot contain a newline")
+    check_known(args.key)
     allowed = CHECKS.get(args.key.lower())
     if allowed and args.value not in allowed:
         raise UsageError(f"{args.key} must be one of {', '.join(allowed)}, not '{args.value}'")
