@@ -56,6 +56,21 @@ def test_config_refuses_a_key_ama_does_not_read_and_lists_the_known_ones(ama, re
     assert (repo / ".ama" / "config").read_bytes() == before
 
 
+def test_every_key_ama_reads_can_be_set():
+    """A key read anywhere in ama/ (config.get("a.b"), f"remote.{name}.c") is
+    one 'ama config' accepts: a new option must be added to its list."""
+    from ama.porcelain.config import check_known
+
+    reads = set()
+    for path in (ROOT / "ama").rglob("*.py"):
+        text = path.read_text()
+        reads |= set(re.findall(r"config\.get\(\s*f?[\"']([a-z]+\.[a-zA-Z0-9_.{}]+)[\"']", text))
+    reads = {key.replace("{name}", "origin") for key in reads} - {"core.linkused"}
+    assert "remote.origin.url" in reads and "core.remote" in reads
+    for key in sorted(reads):
+        check_known(key)
+
+
 def test_user_name_and_email_in_config_are_the_commit_author(ama, ama_env, repo):
     env = {k: v for k, v in ama_env.items() if k not in ("AMA_AUTHOR_NAME", "AMA_AUTHOR_EMAIL")}
     ok(ama("config", "user.name", "Jo Quinn", env=env))

@@ -9,7 +9,7 @@ is not set, as git does. 'ama config KEY VALUE' sets it; --unset removes it
 Only keys that ama reads can be set (a typo is refused with the list of
 known keys): core.linkmode, core.remote, core.objects, core.autostage,
 user.name, user.email, status.showuntrackedfiles, hooks.precommit, and
-remote.NAME.url/endpoint/region/profile.
+remote.NAME.url/endpoint/region/profile/singlewriter/ifmatch/writes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CHECKS = {
 KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "user.name", "user.email",
          "status.showuntrackedfiles", "hooks.precommit")
 WRITTEN_BY_AMA = ("core.formatversion", "core.linkused")
-REMOTE_KEYS = ("url", "endpoint", "region", "profile")
+REMOTE_KEYS = ("url", "endpoint", "region", "profile", "singlewriter", "ifmatch", "writes")
 
 
 def check_known(key: str) -> None:
