@@ -53,7 +53,8 @@ def remote_url(repo: Repo, name: str | None = None) -> str:
     return url
 
 
-def open_repo_remote(repo: Repo, name: str | None = None, *, committing: bool = False):
+def open_repo_remote(repo: Repo, name: str | None = None, *, committing: bool = False,
+                     max_attempts: int | None = None):
     """The backend for a named remote of ``repo`` (default: its default remote).
 
     ``committing``: the caller will commit there, so the remote must honour
@@ -70,6 +71,7 @@ def open_repo_remote(repo: Repo, name: str | None = None, *, committing: bool = 
         endpoint=repo.config.get(f"remote.{name}.endpoint"),
         region=repo.config.get(f"remote.{name}.region"),
         profile=repo.config.get(f"remote.{name}.profile"),
+        max_attempts=max_attempts,
     )
     if url.startswith("s3://") and repo.config.get(f"remote.{name}.ifmatch") == "unquoted":
         remote.if_match_unquoted = True
@@ -91,7 +93,8 @@ def probe_remote(repo: Repo, name: str) -> None:
     if not repo.config.get(f"remote.{name}.url", "").startswith("s3://"):
         return
     try:
-        with open_repo_remote(repo, name) as remote:
+        # Two attempts per request: an offline 'init' should not wait out every retry.
+        with open_repo_remote(repo, name, max_attempts=2) as remote:
             if not needs_probe(remote):
                 return
             found = _probe_and_save(repo, name, remote)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ok, one_line_error, run_ama
 from remote_fixtures import FAKE_AWS_ENV, new_bucket
-from txn_helpers import DOWN, BucketView, FaultProxy, read_pending, txn_env, write_files
+from txn_helpers import DOWN, ERROR_503, BucketView, FaultProxy, read_pending, txn_env, write_files
 
 from ama.config import Config
 from ama.errors import PreconditionFailed
@@ -194,6 +194,13 @@ def test_a_server_down_at_init_is_probed_before_the_first_commit(repo: Repo) -> 
     repo.proxy.rewrite = ignoring("if-match")
     one_line_error(repo.commit({"a.txt": "one\n"}, "first"), 13)
     assert repo.config("remote.origin.writes") == IGNORES_IF_MATCH
+
+
+def test_init_does_not_wait_out_every_retry_of_a_failing_server(repo: Repo) -> None:
+    repo.proxy.arm(ERROR_503)
+    init = ok(repo.init())
+    assert "could not check whether remote 'origin' honours conditional writes" in init.err
+    assert len(repo.proxy.faulted) == 2, "one request, two attempts (AMA_S3_MAX_ATTEMPTS is 3 here)"
 
 
 def test_remote_add_probes_the_new_remote(repo: Repo, tmp_path: Path) -> None:

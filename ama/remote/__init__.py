@@ -22,18 +22,20 @@ def open_remote(
     endpoint: str | None = None,
     region: str | None = None,
     profile: str | None = None,
+    max_attempts: int | None = None,
 ) -> Remote:
     """The remote at ``url``: ``s3://bucket/prefix``, ``file:///dir`` or a directory path.
 
     ``endpoint``, ``region`` and ``profile`` apply to S3 remotes only and
-    override boto3's own configuration. A directory remote is created on
+    override boto3's own configuration; so does ``max_attempts`` (requests
+    tried, default ``AMA_S3_MAX_ATTEMPTS``). A directory remote is created on
     its first write.
     """
     if url.startswith("s3://"):
         # Imported here: the S3 backend pulls in boto3 when instantiated.
         from ama.remote.s3 import S3Remote
 
-        return S3Remote(url, endpoint=endpoint, region=region, profile=profile)
+        return S3Remote(url, endpoint=endpoint, region=region, profile=profile, max_attempts=max_attempts)
 
     from ama.remote.local import LocalRemote
 
