@@ -25,6 +25,7 @@ PORCELAIN = {
     "commit": ("ama.porcelain.commit", "commit the staged files as the next version, on the remote"),
     "checkout": ("ama.porcelain.checkout", "make the work tree hold a version"),
     "switch": ("ama.porcelain.checkout", "same as checkout"),
+    "restore": ("ama.porcelain.restore", "bring back deleted or damaged files from the index or a version"),
     "clone": ("ama.porcelain.clone", "copy a version from a remote into a new work tree"),
     "fetch": ("ama.porcelain.fetch", "download the latest version of the asset without checking it out"),
     "pull": ("ama.porcelain.pull", "fetch, then check out the latest version"),

@@ -28,7 +28,7 @@ import report  # noqa: E402
 import suite  # noqa: E402
 from timing import first_line, measure  # noqa: E402
 
-GROUPS = ("hash", "add", "annex", "real", "status", "startup", "push", "clone", "s3", "memory")
+GROUPS = ("hash", "add", "annex", "real", "status", "startup", "push", "clone", "get", "s3", "memory")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -797,6 +797,112 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
     aws_clone = cloner("aws")
     dvc_clone = cloner("dvc")
 
+    # --- one file of a version, without a work tree (issue 11) -------------------------
+    def getter(tool: str) -> str:
+        base = ctx.work / "get" / tool
+        dest = base / "large.bin"
+
+        def setup() -> None:
+            publish(tool)
+            base.mkdir(parents=True, exist_ok=True)
+
+        def command() -> Command:
+            if tool == "ama":
+                return ctx.cmd(
+                    "ama", "get", published["ama"], "data/large.bin", "-o", str(dest), "-q",
+                    "--remote", f"s3://{BUCKET}/ama", cwd=base,
+                )
+            return ctx.cmd(
+                "aws", "s3", "cp", "--quiet", "--endpoint-url", ctx.endpoint,
+                published["aws"] + "large.bin", str(dest), cwd=base,
+            )
+
+        def verify() -> str | None:
+            want = (ctx.push_set / "large.bin").stat().st_size
+            got = dest.stat().st_size if dest.exists() else None
+            return None if got == want else f"{dest} has {got} bytes, expected {want}"
+
+        label = {"ama": "ama get VERSION FILE", "aws": "aws s3 cp"}[tool]
+        return op(
+            Op(
+                f"get-large/{tool}",
+                tool,
+                label,
+                command,
+                setup=setup,
+                before_each=lambda: dest.unlink(missing_ok=True),
+                repeat=s.slow_repeat,
+                verify=verify,
+            )
+        )
+
+    ama_get = getter("ama")
+    aws_get = getter("aws")
+
+    # Streaming one large file through the Python API: peak memory must not grow
+    # with the file. The peer is the same interpreter streaming the same bytes
+    # through boto3 by hand (what one would write without ama).
+    stream_code = {
+        "ama": (
+            "import ama, sys\n"
+            "with ama.open(sys.argv[1], 'data/large.bin', remote=sys.argv[2]) as f:\n"
+            "    while f.read(1 << 20): pass\n"
+        ),
+        "boto3": (
+            "import boto3, sys\n"
+            "body = boto3.client('s3', endpoint_url=sys.argv[3]).get_object(Bucket=sys.argv[4], Key='aws/large.bin')['Body']\n"
+            "for chunk in body.iter_chunks(1 << 20): pass\n"
+        ),
+    }
+
+    def streamer(tool: str) -> str:
+        def setup() -> None:
+            publish("ama" if tool == "ama" else "aws")
+
+        def command() -> Command:
+            argv = ["-c", stream_code[tool], published.get("ama", ""), f"s3://{BUCKET}/ama", ctx.endpoint, BUCKET]
+            return Command([str(ctx.venv_python), *argv], ctx.root, ctx.env)
+
+        label = {"ama": "ama.open(...).read() in 1 MiB chunks", "boto3": "boto3 get_object iter_chunks"}[tool]
+        return op(Op(f"stream-large/{tool}", tool, label, command, setup=setup, repeat=s.slow_repeat, rss=True))
+
+    ama_stream = streamer("ama")
+    boto_stream = streamer("boto3")
+
+    # One small file back from a version of many: reads only the trees on its way.
+    def one_file_back(tool: str) -> str:
+        root = ctx.work / "small" / tool
+
+        @functools.cache
+        def rel() -> str:
+            return "data/" + min(str(p.relative_to(ctx.small)) for p in ctx.small.rglob("*") if p.is_file())
+
+        def setup() -> None:
+            stage_and_commit("small", tool, ctx.small)
+
+        def command() -> Command:
+            if tool == "ama":
+                return ctx.cmd("ama", "checkout", "HEAD", "-q", "--", rel(), cwd=root)
+            return ctx.cmd("git", "checkout", "HEAD", "--", rel(), cwd=root)
+
+        def verify() -> str | None:
+            return None if (root / rel()).is_file() else f"{rel()} was not checked out"
+
+        return op(
+            Op(
+                f"checkout-one/{tool}",
+                tool,
+                f"{tool} checkout HEAD -- FILE",
+                command,
+                setup=setup,
+                before_each=lambda: (root / rel()).unlink(missing_ok=True),
+                verify=verify,
+            )
+        )
+
+    ama_one = one_file_back("ama")
+    git_one = one_file_back("git")
+
     # --- peak memory of status with a large index -------------------------------------
     def mem_status(tool: str) -> str:
         case = "memory" if s.memory_entries else "small"
@@ -859,6 +965,12 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
         Row(("push", "s3"), push, ama_push, dvc_push),
         Row(("clone", "s3"), clone, ama_clone, aws_clone, Target(1.0, ">= aws s3 cp back")),
         Row(("clone", "s3"), clone, ama_clone, dvc_clone),
+        Row(("get", "s3"), f"get one {s.push_big_mib} MiB file of a version", ama_get, aws_get,
+            Target(1.0, "throughput >= 1.0x aws s3 cp")),
+        Row(("get", "s3", "memory"), f"stream one {s.push_big_mib} MiB file (peak memory)", ama_stream, boto_stream,
+            metric="rss"),
+        Row(("get",), f"checkout one small file of a {n}-file version", ama_one, git_one,
+            Target(1.0, "under 1 s (issue 11); vs git checkout HEAD -- FILE")),
     ]
     if s.extended:
         rows.append(

@@ -5,6 +5,13 @@ the version named by the pointer file (.ama-asset) if there is one, else the
 latest version of the current asset. Missing contents are fetched from the
 remote and every byte is verified. Files with unstaged changes, and
 untracked files in the way, are not overwritten without --force.
+
+With paths, "ama checkout VERSION -- PATH...", only the files at or below
+each PATH are taken from VERSION, written and staged; nothing else changes
+(HEAD stays). Only the trees on the way to the paths and the contents of
+those files are fetched, verified. A file whose bytes are neither the staged
+nor the checked-out content is not overwritten without --force. (To bring
+back the staged content of a file, use "ama restore PATH".)
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from ..txn import TxnLock
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("version", nargs="?", metavar="VERSION")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="only these files or directories (after --)")
     p.add_argument("-f", "--force", action="store_true", help="discard unstaged changes in the way")
     p.add_argument("--remote", help="remote to fetch from (default: core.remote, else origin)")
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel downloads (default: 8)")
@@ -32,6 +40,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
+    if args.paths:
+        return _checkout_paths(repo, args)
     name = args.version
     if name is None:
         pointer = read_pointer(repo)
@@ -43,6 +53,21 @@ def run(args: argparse.Namespace) -> int:
         written, removed = checkout_version(repo, remote, target, args.force, args.jobs)
     if not args.quiet:
         ui.info(f"checked out {target.name} ({target.commit[:12]}): {written} file(s) written, {removed} removed")
+    return 0
+
+
+def _checkout_paths(repo: Repo, args: argparse.Namespace) -> int:
+    from ..access import open_source
+    from ..restore import from_version, restore
+    from .restore import report
+
+    rels = [repo.relpath(p) for p in args.paths]
+    with TxnLock(repo):
+        source = open_source(args.remote, repo.root)
+        files = from_version(source.version(args.version), rels)
+        with ui.Progress("Downloading", total=sum(size for _, size, _ in files.values()), unit="bytes") as bar:
+            written, already = restore(repo, source, files, stage=True, force=args.force, jobs=args.jobs, progress=bar.advance)
+    report(written, already, args.quiet)
     return 0
 
 
