@@ -864,7 +864,8 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
             return Command([str(ctx.venv_python), *argv], ctx.root, ctx.env)
 
         label = {"ama": "ama.open(...).read() in 1 MiB chunks", "boto3": "boto3 get_object iter_chunks"}[tool]
-        return op(Op(f"stream-large/{tool}", tool, label, command, setup=setup, repeat=s.slow_repeat, rss=True))
+        runner = "ama" if tool == "ama" else "python"
+        return op(Op(f"stream-large/{tool}", runner, label, command, setup=setup, repeat=s.slow_repeat, rss=True))
 
     ama_stream = streamer("ama")
     boto_stream = streamer("boto3")
@@ -882,7 +883,7 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
 
         def command() -> Command:
             if tool == "ama":
-                return ctx.cmd("ama", "checkout", "HEAD", "-q", "--", rel(), cwd=root)
+                return ctx.cmd("ama", "checkout", "-q", "HEAD", "--", rel(), cwd=root)
             return ctx.cmd("git", "checkout", "HEAD", "--", rel(), cwd=root)
 
         def verify() -> str | None:
@@ -969,8 +970,8 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
             Target(1.0, "throughput >= 1.0x aws s3 cp")),
         Row(("get", "s3", "memory"), f"stream one {s.push_big_mib} MiB file (peak memory)", ama_stream, boto_stream,
             metric="rss"),
-        Row(("get",), f"checkout one small file of a {n}-file version", ama_one, git_one,
-            Target(1.0, "under 1 s (issue 11); vs git checkout HEAD -- FILE")),
+        # Issue 11's target here is absolute (under 1 s at 100,000 files): read the median.
+        Row(("get",), f"checkout one small file of a {n}-file version", ama_one, git_one),
     ]
     if s.extended:
         rows.append(
