@@ -19,7 +19,7 @@ from .access import Source, Version
 from .checkout import place, safe_path
 from .errors import BadPath, DirtyWorkTree, PathNotFound
 from .hashing import hash_path
-from .index import F_MODE, Index, entry_id, make_entry
+from .index import Index
 from .objects import MODE_EXEC, MODE_FILE
 from .repo import Repo
 
@@ -31,12 +31,12 @@ def from_index(index: Index, rels: Iterable[str]) -> Files:
     """The staged files at or below each of ``rels``."""
     files: Files = {}
     for rel in rels:
-        found = _below(index.entries, rel)
+        found = index.paths_under([rel])
         if not found:
             raise PathNotFound(f"{rel or '.'}: not tracked (nothing staged there to restore)")
         for path in found:
-            e = index.entries[path]
-            files[path] = (entry_id(e), e[1], MODE_EXEC if e[F_MODE] & 0o100 else MODE_FILE)
+            snap = index.get(path)
+            files[path] = (index.digest(path), snap.size, MODE_EXEC if snap.mode & 0o100 else MODE_FILE)
     return files
 
 
@@ -72,19 +72,17 @@ def restore(
         todo, already = _to_write(repo, index, files, force)
         _fetch(repo, source, {files[p][0]: files[p][1] for p in todo}, jobs, progress)
         # A content another tracked path holds must not share its inode.
-        placed = {entry_id(e) for p, e in index.entries.items() if p not in files}
+        placed = {digest for p, digest in index.digests() if p not in files}
         for path in todo:
             digest, _size, mode = files[path]
             st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed)
             placed.add(digest)
-            old = index.entries.get(path)
-            if stage or (old is not None and entry_id(old) == digest):
-                index.record(path, make_entry(digest, st))
+            if stage or _staged(index, path) == digest:
+                index.add(path, digest, st)
         for path in already:
             digest = files[path][0]
-            old = index.entries.get(path)
-            if stage and (old is None or entry_id(old) != digest):
-                index.record(path, make_entry(digest, os.lstat(repo.abspath(path))))
+            if stage and _staged(index, path) != digest:
+                index.add(path, digest, os.lstat(repo.abspath(path)))
         index.write(lock)
     return todo, already
 
@@ -105,8 +103,7 @@ def _to_write(repo: Repo, index: Index, files: Files, force: bool) -> tuple[list
         if current == digest and not _mode_differs(full, files[path][2]):
             already.append(path)
             continue
-        old = index.entries.get(path)
-        if not force and current is not None and (old is None or entry_id(old) != current) and current != digest:
+        if not force and current is not None and _staged(index, path) != current and current != digest:
             raise DirtyWorkTree(
                 f"{path}: has changes that are not stored anywhere; 'ama add' them first, "
                 "or use --force to discard them"
@@ -142,10 +139,5 @@ def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progr
         os.chmod(path, 0o444)
 
 
-def _below(entries: dict, rel: str) -> list[str]:
-    if not rel:
-        return sorted(entries)
-    if rel in entries:
-        return [rel]
-    prefix = rel.rstrip("/") + "/"
-    return sorted(p for p in entries if p.startswith(prefix))
+def _staged(index: Index, path: str) -> str | None:
+    return index.digest(path) if path in index else None
