@@ -161,6 +161,21 @@ class Source:
 
         return fetch_into(self.store, self.remote, digest)
 
+    def prefetch(self, tree_ids: list[str], jobs: int = 8) -> None:
+        """Fetch the trees of ``tree_ids`` the local store lacks, in parallel, verified."""
+        from .remote.transfer import fetch_objects
+        from .sync import checked_id
+
+        missing = []
+        for t in dict.fromkeys(tree_ids):
+            if not self.store.has(checked_id(t)):
+                path = self.store.path(t)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                missing.append((t, path))
+        fetch_objects(self.remote, missing, jobs=jobs)
+        for _, path in missing:
+            os.chmod(path, 0o444)
+
     def tree(self, tree_id: str) -> list[TreeEntry]:
         data = self.object(tree_id)
         entries = parse_tree(data, tree_id)
@@ -175,7 +190,11 @@ class Source:
         """Write content ``digest`` to the path ``dest``: through a temporary
         file beside it, renamed into place only once verified."""
         if not self.store.has(digest):
-            self.remote.get_object(digest, dest, progress)
+            from .remote.transfer import fetch_objects
+
+            # Through fetch_objects: it serializes the progress calls that
+            # the backend makes from its own threads (ranged parts).
+            fetch_objects(self.remote, [(digest, dest)], jobs=1, progress=progress)
             return
         directory = os.path.dirname(os.path.abspath(dest))
         try:
@@ -236,10 +255,21 @@ class Version:
         return list(self.walk(top))
 
     def walk(self, directory: Entry) -> Iterator[Entry]:
-        """Every file below ``directory``, sorted by path."""
+        """Every file below ``directory``, in tree order.
+
+        The trees below are fetched first, one level at a time, each level
+        in parallel: a deep version costs round trips per level, not per tree.
+        """
+        level = [directory.id]
+        while level:
+            self.source.prefetch(level)
+            level = [e.digest for t in level for e in self.source.tree(t) if e.kind == "tree"]
+        yield from self._walk(directory)
+
+    def _walk(self, directory: Entry) -> Iterator[Entry]:
         for e in self.children(directory):
             if e.is_dir:
-                yield from self.walk(e)
+                yield from self._walk(e)
             else:
                 yield e
 
