@@ -71,11 +71,10 @@ def restore(
     with repo.locked_index() as (lock, index):
         todo, already = _to_write(repo, index, files, force)
         _fetch(repo, source, {files[p][0]: files[p][1] for p in todo}, jobs, progress)
-        # A content another tracked path holds must not share its inode.
-        placed = {digest for p, digest in index.digests() if p not in files}
+        placed: set[str] = set()
         for path in todo:
             digest, _size, mode = files[path]
-            st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed)
+            st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed and _unlinked(repo, digest))
             placed.add(digest)
             if stage or _staged(index, path) == digest:
                 index.add(path, digest, st)
@@ -137,6 +136,12 @@ def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progr
     fetch_objects(source.remote, items, jobs=jobs, progress=progress)
     for _digest, path in items:
         os.chmod(path, 0o444)
+
+
+def _unlinked(repo: Repo, digest: str) -> bool:
+    """Whether no other file shares the store object's inode: only then may
+    a hardlink be placed (two work-tree paths must never share one inode)."""
+    return os.stat(repo.store.path(digest)).st_nlink <= 1
 
 
 def _staged(index: Index, path: str) -> str | None:
