@@ -20,13 +20,16 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
 import stat
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from blake3 import blake3
 
+from . import failpoint
 from .errors import (
     BadPath,
     Corrupt,
@@ -297,11 +300,10 @@ class Version:
         path written and the files it holds.
 
         An existing directory ``dest`` receives the entry under its own name.
-        A file is written through a temporary name and renamed only once
-        verified; a directory is assembled under a temporary name beside
-        ``dest`` and renamed into place only once every file in it is. An
-        existing file is replaced only with ``force``; an existing directory
-        never.
+        The file or directory is assembled in a private directory beside
+        ``dest`` (each file verified before it takes its name there) and
+        renamed into place only once complete. An existing file is replaced
+        only with ``force``; an existing directory never.
         """
         entry = self.entry(path)
         base = entry.path.rsplit("/", 1)[-1] if entry.path else self.default_dirname()
@@ -312,46 +314,85 @@ class Version:
         if os.path.lexists(dest) and not (force and not entry.is_dir and os.path.isfile(dest)):
             hint = "; use --force to replace it" if not entry.is_dir and os.path.isfile(dest) else ""
             raise BadPath(f"{dest}: already exists{hint}")
-        if not entry.is_dir:
-            self.source.fetch_content(entry.id, dest, progress)
-            _set_mode(dest, entry.executable)
-            return dest, [entry]
-        files = list(self.walk(entry))
-        self._get_tree(entry, files, dest, jobs, progress)
+        files = list(self.walk(entry)) if entry.is_dir else [entry]
+        cut = len(entry.path) + 1 if entry.path else 0
+        from .remote.transfer import fetch_objects
+
+        with _work_dir(dest) as work:
+            # Everything is assembled inside a private directory beside
+            # ``dest``, then renamed into place whole: a killed get leaves
+            # only that directory, which the next get there removes.
+            staged = os.path.join(work, base)
+
+            def target(f: Entry) -> str:
+                return os.path.join(staged, *f.path[cut:].split("/")) if entry.is_dir else staged
+
+            remote_items = []
+            for f in files:
+                os.makedirs(os.path.dirname(target(f)), exist_ok=True)
+                if self.source.store.has(f.id):
+                    self.source.fetch_content(f.id, target(f), progress)
+                else:
+                    remote_items.append((f.id, target(f)))
+            fetch_objects(self.source.remote, remote_items, jobs=jobs, progress=progress)
+            for f in files:
+                _set_mode(target(f), f.executable)
+            failpoint.hit("get-assembled")
+            if entry.is_dir:
+                os.rename(staged, dest)
+            else:
+                os.replace(staged, dest)
         return dest, files
 
     def default_dirname(self) -> str:
         r = self.resolved
         return f"{r.cls}-{r.seq}-{r.version}" if r.cls else r.commit[:12]
 
-    def _get_tree(
-        self, top: Entry, files: list[Entry], dest: str, jobs: int, progress: Callable[[int], None] | None
-    ) -> None:
-        from .remote.transfer import fetch_objects
 
-        parent = os.path.dirname(os.path.abspath(dest))
-        try:
-            tmp = os.path.join(parent, TMP_PREFIX + os.urandom(8).hex())
-            os.mkdir(tmp)
-        except OSError as e:
-            raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
-        cut = len(top.path) + 1 if top.path else 0
-        try:
-            remote_items = []
-            for f in files:
-                target = os.path.join(tmp, *f.path[cut:].split("/"))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                if self.source.store.has(f.id):
-                    self.source.fetch_content(f.id, target, progress)
-                else:
-                    remote_items.append((f.id, target))
-            fetch_objects(self.source.remote, remote_items, jobs=jobs, progress=progress)
-            for f in files:
-                _set_mode(os.path.join(tmp, *f.path[cut:].split("/")), f.executable)
-            os.rename(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+_WORK_PREFIX = TMP_PREFIX + "get-"
+
+
+@contextmanager
+def _work_dir(dest: str) -> Iterator[str]:
+    """A new private directory beside ``dest``, removed on the way out.
+
+    Its name carries this host and process id: the ones that processes of
+    this host left behind when they were killed are removed first.
+    """
+    parent = os.path.dirname(os.path.abspath(dest))
+    host = socket.gethostname()
+    _reap(parent, host)
+    work = os.path.join(parent, f"{_WORK_PREFIX}{host}-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        os.mkdir(work, 0o700)
+    except OSError as e:
+        raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _reap(parent: str, host: str) -> None:
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith(_WORK_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        who, _, rest = name[len(_WORK_PREFIX) :].rpartition("-")
+        their_host, _, pid = who.rpartition("-")
+        if their_host == host and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ContentReader(io.RawIOBase):

@@ -26,7 +26,8 @@ class Published:
     home: Path
 
     def __call__(self, *args: str, **kw):
-        return run_ama(*args, "--remote", self.url, cwd=kw.pop("cwd", self.outside), env=self.env, **kw)
+        kw.setdefault("env", self.env)
+        return run_ama(*args, "--remote", self.url, cwd=kw.pop("cwd", self.outside), **kw)
 
     def ok(self, *args: str, **kw):
         return ok(self(*args, **kw))
@@ -214,3 +215,14 @@ def test_inside_a_repository_head_and_the_local_store_serve(local_published: Pub
     assert r.out == "small\n"
     r = ok(run_ama("get", "HEAD", "a.txt", "-o", str(tmp_path / "x.txt"), cwd=work, env=p.env))
     assert (tmp_path / "x.txt").read_text() == "alpha\n"
+
+
+def test_a_killed_get_leaves_nothing_the_next_get_does_not_clean(local_published: Published):
+    p = local_published
+    killed = p("get", "data/1", "d", "-o", "copy", env={**p.env, "AMA_FAILPOINT": "get-assembled"})
+    assert killed.rc == -9
+    left = os.listdir(p.outside)
+    assert len(left) == 1 and left[0].startswith(".ama-tmp-get-"), left
+    assert not (p.outside / "copy").exists()
+    p.ok("get", "data/1", "a.txt")
+    assert sorted(os.listdir(p.outside)) == ["a.txt"]
