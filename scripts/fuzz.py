@@ -106,14 +106,18 @@ def render(trials: list[fh.Trial]) -> str:
     total = [sum(r[i] for r in rows.values()) for i in range(3)]
     out.append(f"| all | | {total[0]} | {total[1]} | {total[2]} | |")
     hows: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    codes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for t in trials:
         if t.mode == "corrupt":
             kind = t.how.split("/")[0]
             hows[kind][0] += 1
             hows[kind][1] += bool(t.violations)
+            codes[kind]["hang" if t.rc is None else f"exit {t.rc}"] += 1
     if hows:
-        out += ["", "| damaged file | corruption trials | trials with violations |", "|---|---:|---:|"]
-        out += [f"| {k} | {n} | {bad} |" for k, (n, bad) in sorted(hows.items())]
+        out += ["", "| damaged file | corruption trials | trials with violations | answers |", "|---|---:|---:|---|"]
+        for k, (n, bad) in sorted(hows.items()):
+            answers = ", ".join(f"{code} x{c}" for code, c in sorted(codes[k].items(), key=lambda kv: -kv[1]))
+            out.append(f"| {k} | {n} | {bad} | {answers} |")
     return "\n".join(out)
 
 
@@ -146,6 +150,14 @@ def write_markdown(path: Path, trials: list[fh.Trial], table: str, elapsed: floa
         table,
         "",
     ]
+    items = collections.Counter(fh.known_item(k, d) or "not a known defect" for t in failing for k, d in t.violations
+                                if t.violations)
+    if items:
+        lines += ["## What the violations are", "",
+                  "Violations by the item of issue 8 whose fix had not landed when this ran (`KNOWN_UNFIXED` in",
+                  "`tests/fuzz_harness.py`), or \"not a known defect\" (a new finding):", ""]
+        lines += [f"- {item}: {n}" for item, n in items.most_common()]
+        lines.append("")
     if failing:
         lines += ["## Failing trials", "", "Each line: the trial, its first violation, the command that runs it again.",
                   ""]

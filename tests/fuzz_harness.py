@@ -323,6 +323,7 @@ class Trial:
     how: str = ""  # crash: "t=0.123s" or "fp=after-seq:1"; corrupt: "<kind>/<mutation>"
     killed: bool = False
     note: str = ""  # what happened, for -v
+    rc: int | None = None  # corrupt: the command's exit code (None: it hung)
     violations: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, kind: str, detail: str) -> None:
@@ -809,6 +810,7 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
         r = run(case.argv + (["--remote", world.url] if command == "clone" else []), cwd, env, timeout=20)
         what = f"{' '.join(case.argv)} after {done} of {where}"
         trial.note = f"{what}: exit {r.rc} {r.line}"
+        trial.rc = r.rc
         if r.rc is None:
             trial.add("hang", what)
             return trial
