@@ -419,6 +419,22 @@ def _prep_gc(world: World, rng: random.Random):
     return world.w, {}, world.url, env
 
 
+def _prep_push(world: World, rng: random.Random):
+    env = world.env()
+    mirror = world.base / "mirror"
+    must(run(["remote", "add", "mirror", str(mirror)], world.w, env))
+    if rng.random() < 0.5:  # version 1 is there already
+        must(run(["push", "--remote", "mirror", f"{CLS}/1/1"], world.w, env))
+    return world.w, {}, str(mirror), env
+
+
+def has_command(name: str) -> bool:
+    """Whether the ama under test has this command (newer ones join as they land)."""
+    from ama.cli import COMMANDS
+
+    return name in COMMANDS
+
+
 CRASH_CASES: dict[str, CrashCase] = {
     "add": CrashCase(["add", "."], _prep_add, lambda mine: {**V2, **mine}),
     "commit": CrashCase(["commit", "-m", "fuzz"], _prep_commit, lambda mine: {**V2, **mine}),
@@ -436,6 +452,10 @@ CRASH_CASES: dict[str, CrashCase] = {
                          lambda mine: {**V2, **mine, **{k: v for k, v in GOT.items() if k.startswith("g/")}},
                          versions=(V1, V2, GOT), creates="g"),
 }
+if has_command("push"):
+    CRASH_CASES["push"] = CrashCase(["push", "--remote", "mirror", "--all"], _prep_push, lambda mine: dict(V2))
+if has_command("prune"):
+    CRASH_CASES["prune"] = CrashCase(["prune"], _prep_checkout, lambda mine: {**V2, **mine})
 
 
 class Calibration:
@@ -764,6 +784,12 @@ CORRUPT_CASES: dict[str, CorruptCase] = {
     "get-dir": CorruptCase(["get", "-o", "g", f"{CLS}/1/1", "d1"], "w",
                            produces={k: v for k, v in GOT.items() if k.startswith("g/")}),
 }
+if has_command("du"):
+    CORRUPT_CASES["du"] = CorruptCase(["du"], "w")
+if has_command("prune"):
+    CORRUPT_CASES["prune"] = CorruptCase(["prune"], "w")
+if has_command("push"):
+    CORRUPT_CASES["fsck-remote"] = CorruptCase(["fsck", "--remote", "origin", "--full"], "w")
 
 
 def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool = False) -> Trial:
@@ -843,6 +869,8 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
             wrong = [rel for rel, data in case.produces.items() if have.get(rel) != data]
             if wrong:
                 trial.add("wrong-bytes", f"{what}: exit 0 but {len(wrong)} file(s) written wrong, e.g. {wrong[0]}")
+        if r.rc == 0 and command == "fsck-remote" and kind == "remote:object" and path.is_file():
+            trial.add("silent", f"{what}: fsck --remote --full exit 0")
         if r.rc == 0 and command == "fsck" and kind == "local:objects" and path.is_file():
             trial.add("silent", f"{what}: fsck exit 0")
         if kind == "work:inplace":
