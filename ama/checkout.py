@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-import time
 from collections.abc import Collection
 
+from . import failpoint
 from .errors import BadPath, DirtyWorkTree
-from .fsutil import atomic_write
+from .fsutil import atomic_write, remove_stale_temps, temp_name
 from .hashing import hash_path
 from .index import CHANGED, CLEAN, NOT_FILE, Index
 from .objects import MODE_EXEC
@@ -146,6 +146,11 @@ def materialize(
         check_in_the_way(repo, files, leaving)
         if not force:
             check_clobber(repo, index, files, head.commit or "")
+        if os.path.exists(repo.path(MARKER)):
+            # An interrupted checkout may have left temp files beside the
+            # paths it was placing.
+            for directory in {os.path.dirname(p) for p in (*files, *leaving)}:
+                remove_stale_temps(repo.abspath(directory))
         atomic_write(repo.path(MARKER), (head.commit or "").encode())
         written = removed = 0
         # Removals first: a file of the version may take the place of a
@@ -206,9 +211,10 @@ def _kept(index: Index, path: str, full: str) -> os.stat_result | bool | None:
 def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True) -> os.stat_result:
     """Put object ``digest`` at ``full`` (atomically) by the repo's link mode."""
     os.makedirs(os.path.dirname(full), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(full), f".ama-tmp-{os.path.basename(full)}-{time.monotonic_ns()}")
+    tmp = temp_name(os.path.dirname(full))
     perm = 0o755 if mode == MODE_EXEC else 0o644
     repo.store.link_out(digest, tmp, shared_ok)
+    failpoint.hit("checkout-temp-placed")
     os.chmod(tmp, perm)
     os.replace(tmp, full)
     try:

@@ -19,6 +19,8 @@ import fcntl
 import os
 import socket
 import time
+import zlib
+from typing import Self
 
 from .errors import EXIT_IO, AmaError, LockHeld
 
@@ -40,11 +42,157 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[n:]
 
 
+# -- temporary files -------------------------------------------------------
+#
+# Every temporary file of ama, wherever it lives (work tree, .ama/, the object
+# store, a directory remote), is named ``.ama-tmp-<pid>-<host>-<random>``: every
+# walk of a work tree or a remote skips names starting with ``.ama-tmp``, and
+# ``remove_stale_temps`` removes the ones whose owner is gone.
+
+TEMP_PREFIX = ".ama-tmp-"
+# A temp file another host wrote (a shared directory remote), or one of an
+# older ama's names, is removed only once it is this old.
+TEMP_MAX_AGE = 3600
+# Names earlier versions of ama gave their temp files.
+_LEGACY_TEMP_PREFIXES = (".tmp-",)
+
+_host_tag = ""
+
+
+def host_tag() -> str:
+    """8 hex digits naming this host in temp file names."""
+    global _host_tag
+    if not _host_tag:
+        _host_tag = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+    return _host_tag
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of ama's temporary files (never data)."""
+    return name.startswith(".ama-tmp")
+
+
+def temp_name(directory: str) -> str:
+    """A fresh temp file path in ``directory``, owned by this process."""
+    return os.path.join(directory, f"{TEMP_PREFIX}{os.getpid()}-{host_tag()}-{os.urandom(6).hex()}")
+
+
+class OpenFile:
+    """An open file descriptor and its path."""
+
+    def __init__(self, fd: int, name: str):
+        self.fd = fd
+        self.name = name
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def new_temp(directory: str, mode: int = 0o666) -> OpenFile:
+    """A new empty temp file in ``directory``, open read-write; the umask filters ``mode``."""
+    name = temp_name(directory)
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    return OpenFile(fd, name)
+
+
+def commit_temp(tmp: OpenFile, dest: str, mode: int | None = None) -> None:
+    """fsync ``tmp``, give it ``mode`` (before the name appears), rename it
+    to ``dest`` and fsync the directory; on any failure remove it."""
+    try:
+        if mode is not None:
+            os.fchmod(tmp.fileno(), mode)
+        os.fsync(tmp.fileno())
+        tmp.close()
+        os.replace(tmp.name, dest)
+    except BaseException:
+        discard_temp(tmp)
+        raise
+    fsync_dir(os.path.dirname(dest) or ".")
+
+
+def discard_temp(tmp: OpenFile) -> None:
+    tmp.close()
+    unlink_quietly(tmp.name)
+
+
+def unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temp_owner_gone(name: str, st: os.stat_result, now: float | None = None) -> bool:
+    """Whether the process that created the temp file ``name`` is gone.
+
+    Ours on this host: its pid is not running (a reused pid keeps the file
+    until later: never removed too early). Another host's, or an older
+    ama's name: it is older than ``TEMP_MAX_AGE``.
+    """
+    if name.startswith(TEMP_PREFIX):
+        pid, _, rest = name[len(TEMP_PREFIX) :].partition("-")
+        host, _, _ = rest.partition("-")
+        if pid.isdigit() and host == host_tag():
+            return not _pid_alive(int(pid))
+    elif not name.startswith(_LEGACY_TEMP_PREFIXES):
+        return False
+    return (now or time.time()) - st.st_mtime > TEMP_MAX_AGE
+
+
+def remove_stale_temps(directory: str, dry_run: bool = False) -> list[tuple[str, int]]:
+    """Remove the temp files directly in ``directory`` whose owner is gone;
+    return (path, bytes freed) of each (0 bytes for a second link)."""
+    removed = []
+    try:
+        names = [n for n in os.listdir(directory) if is_temp_name(n) or n.startswith(_LEGACY_TEMP_PREFIXES)]
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return removed
+    now = time.time()
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if not (os.path.isfile(path) and not os.path.islink(path)) or not temp_owner_gone(name, st, now):
+            continue
+        try:
+            if not dry_run:
+                os.unlink(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue
+        removed.append((path, st.st_size if st.st_nlink == 1 else 0))
+    return removed
+
+
 def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` so that no reader sees a partial file."""
     directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".tmp-{os.path.basename(path)}-{os.getpid()}-{time.monotonic_ns()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    tmp = temp_name(directory)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         write_all(fd, data)
         os.fsync(fd)

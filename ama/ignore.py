@@ -35,6 +35,8 @@ GITIGNORE = ".gitignore"
 # ama's own files at the work-tree root: never data, never untracked.
 ROOT_FILES = frozenset({IGNORE_FILE, ".ama-asset"})
 BUILT_IN = "(built in)"
+# ama's temporary files (ama.fsutil.is_temp_name), anywhere in the tree.
+TEMP_NAMES = ".ama-tmp"
 
 
 class Match:
@@ -172,6 +174,8 @@ class Ignorer:
             return Match(BUILT_IN, 0, top + "/", False)
         if rel in ROOT_FILES:
             return Match(BUILT_IN, 0, rel, False)
+        if rel.rpartition("/")[2].startswith(TEMP_NAMES):
+            return Match(BUILT_IN, 0, TEMP_NAMES + "*", False)
         if not self.active:
             return None
         parent, _, name = rel.rpartition("/")

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .errors import BadPath
+from .fsutil import is_temp_name
 from .hashing import hash_open, open_regular
 from .ignore import ALWAYS_SKIPPED, ROOT_FILES, Ignorer
 from .index import Index
@@ -119,7 +120,7 @@ def _walk(
                         continue
                     stack.append(rel)
                 elif de.is_file(follow_symlinks=False):
-                    if not prefix and de.name in ROOT_FILES:
+                    if (not prefix and de.name in ROOT_FILES) or is_temp_name(de.name):
                         continue
                     check_name(rel, rel)
                     if check_ignores and ignorer.is_ignored(rel) and rel not in tracked.files():

@@ -23,7 +23,7 @@ import stat as statmod
 import threading
 from collections import namedtuple
 
-from .fsutil import write_all
+from .fsutil import is_temp_name, write_all
 from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
 from .index import CHANGED, NOT_FILE, Index
@@ -151,7 +151,11 @@ class _Walk:
                         continue
                     subdirs.append(rel)
                 elif de.is_file(follow_symlinks=False):
-                    if (check_ignores and ignorer.is_ignored(rel)) or (not prefix and de.name in ROOT_FILES):
+                    if (
+                        (check_ignores and ignorer.is_ignored(rel))
+                        or (not prefix and de.name in ROOT_FILES)
+                        or is_temp_name(de.name)
+                    ):
                         continue
                     untracked[rel] = de.inode()
         return subdirs

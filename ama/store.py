@@ -14,10 +14,9 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import time
 
 from .errors import EXIT_IO, AmaError, BadPath, IntegrityError
-from .fsutil import fsync_dir, write_all
+from .fsutil import fsync_dir, temp_name, unlink_quietly, write_all
 from .hashing import hash_bytes, hash_fd
 
 FICLONE = 0x40049409
@@ -49,7 +48,7 @@ class Store:
         return d
 
     def _tmp_path(self, digest: str) -> str:
-        return os.path.join(self._dir_for(digest), f".tmp-{digest[2:10]}-{os.getpid()}-{time.monotonic_ns()}")
+        return temp_name(self._dir_for(digest))
 
     # -- contents ----------------------------------------------------------
 
@@ -188,12 +187,15 @@ class Store:
         if self.has(digest):
             return digest
         tmp = self._tmp_path(digest)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
             write_all(fd, data)
             os.fsync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            unlink_quietly(tmp)
+            raise
+        os.close(fd)
         self._publish(tmp, digest)
         return digest
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from . import failpoint, ident
 from .assets import COMMITTED, Assets
 from .errors import Conflict, LockHeld, NotFound
-from .fsutil import Lock, LockFile, atomic_write
+from .fsutil import Lock, LockFile, atomic_write, remove_stale_temps
 from .index import Index
 from .objects import Commit, write_index_tree
 from .pointer import write_pointer
@@ -271,6 +271,17 @@ def clear_inputs(repo: Repo) -> None:
 # -- the transaction lock -------------------------------------------------------
 
 
-def TxnLock(repo: Repo) -> Lock:  # noqa: N802 - used as a class: ``with TxnLock(repo):``
-    """``.ama/txn.lock``: one commit, checkout, pull or gc at a time per repository."""
-    return Lock(repo.path("txn.lock"), record_owner=True)
+class TxnLock(Lock):
+    """``.ama/txn.lock``: one commit, checkout, pull or gc at a time per
+    repository. Taking it also removes the temp files that killed commands
+    left in ``.ama/`` and at the work-tree root (HEAD, PENDING, ``.ama-asset``...)."""
+
+    def __init__(self, repo: Repo):
+        super().__init__(repo.path("txn.lock"), record_owner=True)
+        self.repo = repo
+
+    def acquire(self) -> TxnLock:
+        super().acquire()
+        remove_stale_temps(self.repo.ama_dir)
+        remove_stale_temps(self.repo.root)
+        return self

@@ -175,7 +175,7 @@ def object_ids(root: Path) -> set[str]:
         for d in objects.iterdir()
         if len(d.name) == 2
         for f in d.iterdir()
-        if not f.name.startswith(".tmp-")
+        if not f.name.startswith((".tmp-", ".ama-tmp"))
     }
 
 

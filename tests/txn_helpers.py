@@ -271,7 +271,7 @@ def store_problems(root: Path) -> list[str]:
         if len(sub.name) != 2 or not sub.is_dir():
             continue
         for obj in sub.iterdir():
-            if obj.name.startswith(".tmp-"):
+            if obj.name.startswith((".tmp-", ".ama-tmp")):
                 continue
             if b3(obj.read_bytes()) != sub.name + obj.name:
                 problems.append(f"local object {sub.name + obj.name} does not hash to its name")

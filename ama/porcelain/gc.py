@@ -4,7 +4,8 @@ An object is kept when the index names it, or when it is reachable from
 HEAD's commit, a local ref, or a pending commit: the commits, their
 parents (as far as they are stored here), their trees and the contents
 those name. Everything else in .ama/objects is removed, with temporary
-files left there by interrupted writes once they are an hour old. Removing
+files left there by interrupted writes once their process is gone (an
+hour old, for a name of another host or an older ama). Removing
 an object removes only the store's name for it: with the hardlink link
 mode a content object is the same inode as a work-tree file, and that file
 is never touched (its space stays in use, which the report says).
@@ -32,6 +33,7 @@ from .. import ui
 from ..assets import Assets
 from ..checkout import MARKER
 from ..errors import AmaError, UsageError
+from ..fsutil import temp_owner_gone
 from ..index import Index
 from ..objects import Commit, object_type, parse_tree
 from ..refs import list_refs, read_head
@@ -39,8 +41,7 @@ from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..txn import Pending, TxnLock
 
-TMP_PREFIXES = (".tmp-", ".ama-tmp-")
-TMP_MAX_AGE = 3600
+TMP_PREFIXES = (".tmp-", ".ama-tmp")
 HEX = frozenset("0123456789abcdef")
 
 
@@ -145,7 +146,7 @@ def sweep_store(root: str, keep: set[str], dry_run: bool) -> Sweep:
             path = os.path.join(directory, name)
             if name.startswith(TMP_PREFIXES):
                 st = _lstat(path)
-                if st is not None and now - st.st_mtime > TMP_MAX_AGE and _remove(path, dry_run):
+                if st is not None and temp_owner_gone(name, st, now) and _remove(path, dry_run):
                     sweep.temps.append(path)
                     sweep.temp_bytes += st.st_size if st.st_nlink == 1 else 0
                 continue

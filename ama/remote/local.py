@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from ama import fsutil
+from ama import failpoint, fsutil
 from ama.errors import (
     AlreadyExists,
     BadPath,
@@ -36,7 +36,6 @@ from ama.errors import (
 )
 from ama.hashing import hash_bytes
 from ama.remote._files import (
-    TMP_PREFIX,
     OpenFile,
     commit_temp,
     discard_temp,
@@ -55,6 +54,8 @@ from ama.remote.base import (
 )
 
 LOCK_SUFFIX = ".lock"
+# Where temp files are written (skipped by list(), like every ``.ama-tmp`` name).
+TEMP_DIR = ".ama-tmp"
 
 # Errors of link(2) on filesystems that have no hard links (vfat, some
 # FUSE and SMB mounts): publish under the key's lock instead.
@@ -86,6 +87,10 @@ class LocalRemote(Remote):
         self.root = os.path.abspath(path)
         self.url = self.root
         self.lock_timeout = fsutil.LOCK_WAIT_SECONDS if lock_timeout is None else lock_timeout
+        # Every temp file of this remote is written here, then linked or
+        # renamed to its key: one directory to clean after a crash.
+        self.temp_dir = os.path.join(self.root, TEMP_DIR)
+        self._temps_swept = False
         if os.path.exists(self.root) and not os.path.isdir(self.root):
             raise UsageError(f"remote {self.url}: exists and is not a directory")
 
@@ -96,7 +101,7 @@ class LocalRemote(Remote):
             not key
             or "\0" in key
             or any(p in ("", ".", "..") for p in parts)
-            or any(p.startswith(TMP_PREFIX) or p.endswith(LOCK_SUFFIX) for p in parts)
+            or any(fsutil.is_temp_name(p) or p.endswith(LOCK_SUFFIX) for p in parts)
         ):
             raise UsageError(f"remote {self.url}: invalid key {key!r}")
         return os.path.join(self.root, *parts)
@@ -190,7 +195,7 @@ class LocalRemote(Remote):
         with open_source(path) as src:
             try:
                 os.makedirs(directory, exist_ok=True)
-                tmp = new_temp(directory, _OBJECT_MODE)
+                tmp = self._new_temp(_OBJECT_MODE)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -199,6 +204,7 @@ class LocalRemote(Remote):
                             f"(hashes to {short(actual)}, expected {short(digest)}); add it again"
                         )
                     os.fsync(tmp.fileno())
+                    failpoint.hit("remote-object-copied")
                     created = self._publish_new(tmp.name, final)
                 finally:
                     discard_temp(tmp)
@@ -276,9 +282,23 @@ class LocalRemote(Remote):
             os.rename(tmp, final)
             return True
 
+    def _new_temp(self, mode: int) -> OpenFile:
+        """A temp file in ``temp_dir``; the first one of this process also
+        removes the temp files of writers that are gone (a killed commit's
+        can be gigabytes)."""
+        if not self._temps_swept:
+            os.makedirs(self.temp_dir, exist_ok=True)
+            fsutil.remove_stale_temps(self.temp_dir)
+            self._temps_swept = True
+        try:
+            return new_temp(self.temp_dir, mode)
+        except FileNotFoundError:
+            os.makedirs(self.temp_dir, exist_ok=True)
+            return new_temp(self.temp_dir, mode)
+
     def _write_temp(self, directory: str, data: bytes, mode: int) -> str:
         os.makedirs(directory, exist_ok=True)
-        tmp = new_temp(directory, mode)
+        tmp = self._new_temp(mode)
         try:
             with tmp:
                 fsutil.write_all(tmp.fileno(), data)
@@ -313,7 +333,7 @@ class LocalRemote(Remote):
             name = entry.name
             if not name.startswith(name_prefix):
                 continue
-            if name.startswith(TMP_PREFIX) or name.endswith(LOCK_SUFFIX):
+            if fsutil.is_temp_name(name) or name.endswith(LOCK_SUFFIX):
                 continue
             key = f"{rel}/{name}" if rel else name
             if entry.is_dir(follow_symlinks=False):
