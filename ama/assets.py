@@ -17,7 +17,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from .errors import AlreadyExists, Conflict, Corrupt, NotFound, PreconditionFailed, UsageError
+from .errors import AlreadyExists, Conflict, Corrupt, LockHeld, NotFound, PreconditionFailed, RemoteError, UsageError
 from .remote.base import Remote
 
 RESERVED = "reserved"
@@ -129,6 +129,57 @@ class Assets:
         record = _load(data, key)
         return Head(int(record["version"]), record["commit"], token)
 
+    def settled_head(self, cls: str, seq: int) -> Head | None:
+        """The asset's HEAD, first rolled forward to the newest committed
+        version if it lags behind one.
+
+        HEAD moves after the version record is committed, so a commit killed
+        in between leaves HEAD one version behind for good. Every committed
+        record is complete (its objects were uploaded first) and committed
+        versions form one chain, so moving HEAD to the newest is what that
+        commit would have done; it is a compare-and-swap, and two processes
+        doing it at once move it to the same place. On a remote this
+        process may not write, the newer version is returned all the same.
+        """
+        for _ in range(100):
+            head = self.head(cls, seq)
+            newest = self._committed_after(cls, seq, head.version if head else 0)
+            if newest is None:
+                return head
+            n, commit = newest
+            data = _dump({"version": n, "commit": commit})
+            try:
+                if head is None:
+                    token = self.remote.create(head_key(cls, seq), data)
+                else:
+                    token = self.remote.replace(head_key(cls, seq), data, head.token)
+            except (AlreadyExists, PreconditionFailed):
+                continue  # moved meanwhile: look again
+            except (RemoteError, LockHeld):
+                return Head(n, commit, "")
+            return Head(n, commit, token)
+        raise Conflict(f"the HEAD of asset {cls}/{seq} keeps moving; try again")
+
+    def _committed_after(self, cls: str, seq: int, version: int) -> tuple[int, str] | None:
+        """(n, commit) of the newest committed version above ``version``."""
+        found = None
+        n = version + 1
+        while True:
+            try:
+                record, _ = self.read_version(cls, seq, n)
+            except NotFound:
+                return found
+            status = record.get("status")
+            if status == COMMITTED:
+                commit = record.get("commit")
+                if not isinstance(commit, str):
+                    raise Corrupt(f"remote record {version_key(cls, seq, n)} has no commit id")
+                found = (n, commit)
+            elif status != ABANDONED:
+                # A reservation: nothing above it can be committed yet.
+                return found
+            n += 1
+
     def resolve_alias(self, cls: str, alias: str) -> int:
         key = f"aliases/{cls}/{alias}"
         try:
@@ -139,7 +190,7 @@ class Assets:
     def commit_of(self, cls: str, seq: int, n: int | None = None) -> tuple[int, str]:
         """(version, commit id) of version ``n``, or of the asset's head."""
         if n is None:
-            head = self.head(cls, seq)
+            head = self.settled_head(cls, seq)
             if head is None:
                 raise NotFound(f"asset {cls}/{seq} has no committed version yet")
             return head.version, head.commit
@@ -187,7 +238,7 @@ class Assets:
         newest version that was not abandoned is not ``parent``) or when
         another transaction holds a reservation, so versions never fork.
         """
-        head = self.head(cls, seq)
+        head = self.settled_head(cls, seq)
         head_commit = head.commit if head else None
         if head_commit != parent:
             at = f"version {head.version}" if head else "no version"
@@ -260,7 +311,9 @@ class Assets:
         """Move the asset's HEAD from ``parent`` to ``commit`` (CAS)."""
         data = _dump({"version": n, "commit": commit})
         head = self.head(cls, seq)
-        if head is not None and head.commit == commit:
+        if head is not None and (head.commit == commit or head.version >= n):
+            # Already moved here, or past it: our version n is committed, so
+            # another process rolled HEAD forward over it (settled_head).
             return
         try:
             if head is None:

@@ -44,7 +44,7 @@ def fetch_latest(repo: Repo, remote: Remote, head: Head, jobs: int) -> Fetched:
     if it names a newer version than the remote's HEAD it is left alone."""
     if head.seq is None:
         raise UsageError(f"asset class {head.cls} has no commits yet: there is nothing to fetch")
-    remote_head = Assets(remote).head(head.cls, head.seq)
+    remote_head = Assets(remote).settled_head(head.cls, head.seq)
     if remote_head is None:
         raise NotFound(f"asset {head.asset} has no committed version on {remote.url}")
     commit, files = fetch_version(repo, remote, remote_head.commit, jobs)
