@@ -40,10 +40,9 @@ from .errors import (
     UsageError,
     VersionNotFound,
 )
-from .fsutil import write_all
+from .fsutil import TEMP_PREFIX, commit_temp, discard_temp, new_temp, write_all
 from .hashing import hash_fd
 from .objects import HEX64, MODE_EXEC, Commit, TreeEntry, object_type, parse_tree
-from .remote._files import TMP_PREFIX, commit_temp, discard_temp, new_temp
 from .remote.base import Remote, short
 from .repo import Repo
 from .revparse import HEXISH, Resolved, resolve
@@ -349,7 +348,7 @@ class Version:
         return f"{r.cls}-{r.seq}-{r.version}" if r.cls else r.commit[:12]
 
 
-_WORK_PREFIX = TMP_PREFIX + "get-"
+_WORK_PREFIX = TEMP_PREFIX + "get-"
 
 
 @contextmanager
