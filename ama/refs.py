@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from .errors import Conflict, Corrupt, UsageError
+from .errors import AmaError, Conflict, Corrupt, UsageError
 from .fsutil import LockFile, atomic_write, write_all
 from .repo import Repo
 
@@ -125,7 +125,7 @@ def read_head(repo: Repo) -> Head:
         with open(repo.path("HEAD")) as f:
             text = f.read()
     except FileNotFoundError:
-        return Head(cls=os.path.basename(repo.root) or "data")
+        return _head_without_file(repo)
     fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
     try:
         return Head(
@@ -136,6 +136,39 @@ def read_head(repo: Repo) -> Head:
         )
     except (KeyError, ValueError):
         raise Corrupt(".ama/HEAD is corrupt; rewrite it with 'ama init --class NAME'") from None
+
+
+def _head_without_file(repo: Repo) -> Head:
+    """HEAD when ``.ama/HEAD`` is missing: a new repository's (class named
+    after the directory), or, if the work tree is on an asset already, that
+    asset as ``.ama-asset`` or the only ref names it, never a new one."""
+    from .pointer import read_pointer
+
+    pointer = read_pointer(repo)
+    refs = list_refs(repo)
+    if pointer is not None and pointer.asset.rpartition("/")[2].isdigit():
+        cls, _, seq = pointer.asset.rpartition("/")
+        return Head(cls, int(seq), pointer.version, pointer.commit)
+    if not refs:
+        return Head(cls=os.path.basename(repo.root) or "data")
+    if len(refs) == 1:
+        ((ref, commit),) = refs.items()
+        _, cls, seq = ref.split("/")
+        return Head(cls, int(seq), _version_of(repo, commit), commit)
+    raise Corrupt(
+        f".ama/HEAD is missing and .ama/refs names {len(refs)} assets ({', '.join(r[7:] for r in refs)}): "
+        "ama cannot tell which one this work tree is on; restore .ama/HEAD from a backup, "
+        "or the work tree's .ama-asset file from git"
+    )
+
+
+def _version_of(repo: Repo, commit_id: str) -> int | None:
+    from .objects import Commit
+
+    try:
+        return Commit.parse(repo.store.read_bytes(commit_id), commit_id).version
+    except AmaError:
+        return None
 
 
 def write_head(repo: Repo, head: Head) -> None:

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 from . import failpoint, ident
-from .assets import COMMITTED, Assets
+from .assets import COMMITTED, RESERVED, Assets
 from .errors import Conflict, LockHeld, NotFound
 from .fsutil import Lock, LockFile, atomic_write, remove_stale_temps
 from .index import Index
@@ -131,6 +131,15 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     failpoint.hit("after-pending")
 
     # Stage 1: reserve.
+    if resuming and pending.version is not None and not _reservation_holds(assets, pending):
+        # The reservation is gone from the remote (deleted, expired, the
+        # remote reset): nothing was committed under it, so reserve afresh.
+        pending.version = None
+        pending.commit = None
+        if pending.parent is None and not _asset_exists(assets, pending):
+            pending.seq = None
+        pending.save(repo)
+        resuming = False
     if pending.seq is None:
         seq = assets.find_own_seq(pending.cls, pending.txid) if resuming else None
         pending.seq = seq or assets.allocate_seq(pending.cls, pending.txid, user)
@@ -195,6 +204,23 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     return commit_id
 
 
+def _reservation_holds(assets: Assets, pending: Pending) -> bool:
+    """Whether the version ``pending`` reserved is still its own, reserved or committed."""
+    try:
+        record, _ = assets.read_version(pending.cls, pending.seq, pending.version)
+    except NotFound:
+        return False
+    return record.get("txid") == pending.txid and record.get("status") in (RESERVED, COMMITTED)
+
+
+def _asset_exists(assets: Assets, pending: Pending) -> bool:
+    try:
+        assets.read_asset(pending.cls, pending.seq)
+    except NotFound:
+        return False
+    return True
+
+
 def cache_tree(repo: Repo, committed: Index, tree: str) -> None:
     """Record in the index that its entries make ``tree``, if they still are
     the ones just committed and the index lock is free (never waits)."""
@@ -224,10 +250,13 @@ def abandon(repo: Repo, remote: Remote, pending: Pending) -> bool:
         except NotFound:
             n = None
         if n is not None:
-            record, _ = assets.read_version(pending.cls, seq, n)
-            if record.get("status") == COMMITTED:
+            try:
+                record, _ = assets.read_version(pending.cls, seq, n)
+            except NotFound:
+                record = {}  # the reservation is gone already: nothing to release
+            if record.get("status") == COMMITTED and record.get("txid") == pending.txid:
                 return False
-            released = assets.abandon(pending.cls, seq, n, pending.txid)
+            released = bool(record) and assets.abandon(pending.cls, seq, n, pending.txid)
     Pending.remove(repo)
     return released
 

@@ -108,9 +108,9 @@ def test_resume_or_abandon_without_an_interrupted_commit_is_a_usage_error(tmp_pa
         assert "no interrupted commit" in one_line_error(run_ama("commit", flag, cwd=work, env=env), 2)
 
 
-def test_abandon_is_honoured_when_the_staged_files_did_not_change(tmp_path):
-    # A reservation expired meanwhile ('ama gc --expire-reservations'): the
-    # interrupted commit can no longer finish, and giving it up must work.
+def expired_reservation(tmp_path):
+    """A commit of version 1 killed after reserving it; the reservation then
+    expired ('ama gc --expire-reservations' elsewhere)."""
     env = txn_env(tmp_path / "home")
     work = tmp_path / "work"
     work.mkdir()
@@ -123,11 +123,21 @@ def test_abandon_is_honoured_when_the_staged_files_did_not_change(tmp_path):
     from ama.remote.local import LocalRemote
 
     assert Assets(LocalRemote(str(tmp_path / "remote"))).abandon(CLS, 1, 1, pending["txid"])
+    return work, env
 
-    finishing = run_ama("commit", "-m", "one", cwd=work, env=env)
-    assert finishing.rc == 8 and "--abandon" in finishing.err.splitlines()[-1], finishing.err
-    assert read_pending(work) is not None
 
+def test_an_interrupted_commit_whose_reservation_expired_reserves_again(tmp_path):
+    work, env = expired_reservation(tmp_path)
+    assert "[data/1 version 2]" in ok(run_ama("commit", "-m", "one", cwd=work, env=env)).out
+    view = DirView(tmp_path / "remote")
+    assert read_pending(work) is None
+    assert view.versions(CLS, 1)[1]["status"] == "abandoned"
+    assert view.versions(CLS, 1)[2]["status"] == "committed" and view.head(CLS, 1)["version"] == 2
+    assert_consistent(work, view)
+
+
+def test_abandon_is_honoured_when_the_staged_files_did_not_change(tmp_path):
+    work, env = expired_reservation(tmp_path)
     ok(run_ama("commit", "--abandon", cwd=work, env=env, input=""))
     view = DirView(tmp_path / "remote")
     assert read_pending(work) is None
