@@ -136,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     # File names are bytes: ones that are not UTF-8 arrive as surrogates
     # and must go out as the same bytes, not crash the writer.
     sys.stdout.reconfigure(errors="surrogateescape")
-    code = _run(argv)
+    try:
+        code = _run(argv)
+    finally:
+        # Remotes own connections and (S3) a thread pool: release them,
+        # whichever command opened them. Not imported, nothing was opened.
+        remote = sys.modules.get("ama.remote")
+        if remote is not None:
+            remote.close_all()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -107,8 +107,9 @@ def new_temp(directory: str, mode: int = 0o666) -> OpenFile:
 
 
 def commit_temp(tmp: OpenFile, dest: str, mode: int | None = None) -> None:
-    """fsync ``tmp``, give it ``mode`` (before the name appears), rename it
-    to ``dest`` and fsync the directory; on any failure remove it."""
+    """fsync ``tmp``, give it ``mode`` (before the name appears) and rename
+    it to ``dest``; on any failure remove it. The caller fsyncs the
+    directory, once for a batch (``Store.sync``)."""
     try:
         if mode is not None:
             os.fchmod(tmp.fileno(), mode)
@@ -118,7 +119,6 @@ def commit_temp(tmp: OpenFile, dest: str, mode: int | None = None) -> None:
     except BaseException:
         discard_temp(tmp)
         raise
-    fsync_dir(os.path.dirname(dest) or ".")
 
 
 def discard_temp(tmp: OpenFile) -> None:

@@ -11,6 +11,7 @@ differ, the file changed while we read it and the hash is not trusted.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import stat
@@ -43,8 +44,26 @@ def hash_fd(fd: int, size: int) -> str:
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
             mm.madvise(mmap.MADV_SEQUENTIAL)
             return blake3(mm, max_threads=blake3.AUTO).hexdigest()
+    # One byte more than expected, so a file that grew is hashed whole (and
+    # its changed snapshot noticed by the caller).
     data = os.pread(fd, size + 1, 0)
+    if len(data) < size:
+        data = _read_rest(fd, data, size)
     return blake3(data).hexdigest()
+
+
+def _read_rest(fd: int, first: bytes, size: int) -> bytes:
+    """Continue a short read (FUSE and network file systems may return
+    fewer bytes than asked) until EOF; a file that ends before its size
+    is an I/O error, never the id of a prefix."""
+    parts = [first]
+    offset = len(first)
+    while offset <= size and (chunk := os.pread(fd, size + 1 - offset, offset)):
+        parts.append(chunk)
+        offset += len(chunk)
+    if offset < size:
+        raise OSError(errno.EIO, f"the file ended after {offset} of its {size} bytes")
+    return b"".join(parts)
 
 
 def same_snapshot(a: os.stat_result, b: os.stat_result) -> bool:

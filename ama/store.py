@@ -30,6 +30,7 @@ class Store:
         self.root = objects_dir
         self.linkmode = linkmode
         self._made_dirs: set[str] = set()
+        self._new_fanout = False
         # Modes that failed once with a "cannot link here" error in this
         # process are not tried again for every file.
         self._unsupported: set[str] = set()
@@ -43,9 +44,16 @@ class Store:
     def _dir_for(self, digest: str) -> str:
         d = os.path.join(self.root, digest[:2])
         if d not in self._made_dirs:
-            os.makedirs(d, exist_ok=True)
+            if not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+                self._new_fanout = True
             self._made_dirs.add(d)
         return d
+
+    def dir_ready(self, digest: str) -> str:
+        """``path(digest)``, its directory made (and remembered for ``sync``)."""
+        self._dir_for(digest)
+        return self.path(digest)
 
     def _tmp_path(self, digest: str) -> str:
         return temp_name(self._dir_for(digest))
@@ -161,21 +169,20 @@ class Store:
         src = self.path(digest)
 
         def attempt(mode: str) -> None:
-            try:
-                if mode == "hardlink":
-                    os.link(src, dest)
-                else:
-                    with open(src, "rb") as s, open(dest, "xb") as d:
-                        if mode == "reflink":
-                            fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
-                        else:
-                            _copy_fd(s.fileno(), d.fileno())
-            except OSError:
+            if mode == "hardlink":
+                os.link(src, dest)  # creates nothing when it fails
+                return
+            with open(src, "rb") as s, open(dest, "xb") as d:
+                # Only a file this call created is removed on failure: an
+                # existing ``dest`` (FileExistsError above) is never touched.
                 try:
-                    os.unlink(dest)
-                except FileNotFoundError:
-                    pass
-                raise
+                    if mode == "reflink":
+                        fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
+                    else:
+                        _copy_fd(s.fileno(), d.fileno())
+                except BaseException:
+                    unlink_quietly(dest)
+                    raise
 
         return self._first_working_mode(shared_ok, attempt, f"{dest}: cannot place", "check the filesystem")
 
@@ -239,8 +246,14 @@ class Store:
         return obj.st_ino == st.st_ino and obj.st_dev == st.st_dev
 
     def sync(self) -> None:
+        """fsync every directory objects were written into, and the store's
+        root if a fan-out directory was created: once per batch of writes,
+        so that the names (not only the bytes) survive a crash."""
         for d in self._made_dirs:
             fsync_dir(d)
+        if self._new_fanout:
+            fsync_dir(self.root)
+            self._new_fanout = False
 
 
 def _copy_fd(src: int, dst: int) -> None:

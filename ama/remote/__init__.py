@@ -8,12 +8,25 @@ interface of ``ama.remote.base`` and never asks which backend it has.
 from __future__ import annotations
 
 import os
+import weakref
 from urllib.parse import unquote, urlsplit
 
 from ama.errors import UsageError
 from ama.remote.base import Remote
 
-__all__ = ["Remote", "open_remote"]
+__all__ = ["Remote", "close_all", "open_remote"]
+
+# Every remote opened and not yet garbage: ``close_all`` releases their
+# connections and thread pools when a command ends (cli), whichever code
+# path opened them.
+_opened: weakref.WeakSet[Remote] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every remote opened in this process (closing twice is harmless)."""
+    for remote in list(_opened):
+        remote.close()
+    _opened.clear()
 
 
 def open_remote(
@@ -35,7 +48,9 @@ def open_remote(
         # Imported here: the S3 backend pulls in boto3 when instantiated.
         from ama.remote.s3 import S3Remote
 
-        return S3Remote(url, endpoint=endpoint, region=region, profile=profile, max_attempts=max_attempts)
+        remote: Remote = S3Remote(url, endpoint=endpoint, region=region, profile=profile, max_attempts=max_attempts)
+        _opened.add(remote)
+        return remote
 
     from ama.remote.local import LocalRemote
 
