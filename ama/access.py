@@ -40,7 +40,7 @@ from .errors import (
     UsageError,
     VersionNotFound,
 )
-from .fsutil import TEMP_PREFIX, commit_temp, discard_temp, new_temp, write_all
+from .fsutil import TEMP_PREFIX, cannot_write, commit_temp, discard_temp, new_temp, write_all
 from .hashing import hash_fd
 from .objects import HEX64, MODE_EXEC, Commit, TreeEntry, object_type, parse_tree
 from .remote.base import Remote, short
@@ -202,7 +202,7 @@ class Source:
         try:
             tmp = new_temp(directory)
         except OSError as e:
-            raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
+            raise cannot_write(dest, e) from e
         try:
             size = os.path.getsize(self.store.path(digest))
             with ContentReader(self, digest, size, dest) as reader:
@@ -365,7 +365,7 @@ def _work_dir(dest: str) -> Iterator[str]:
     try:
         os.mkdir(work, 0o700)
     except OSError as e:
-        raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
+        raise cannot_write(dest, e) from e
     try:
         yield work
     finally:

@@ -11,12 +11,13 @@ replaced, so an interrupted checkout can be finished by running it again.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as statmod
 from collections.abc import Collection
 
 from . import failpoint
-from .errors import BadPath, DirtyWorkTree
+from .errors import EXIT_IO, AmaError, BadPath, DirtyWorkTree
 from .fsutil import atomic_write, remove_stale_temps, temp_name
 from .hashing import hash_path
 from .index import CHANGED, CLEAN, NOT_FILE, Index
@@ -164,6 +165,7 @@ def materialize(
             _prune_empty_dirs(repo, os.path.dirname(path))
         new = Index()
         placed: set[str] = set()
+        replaced: list[str] = []
         for path, (digest, _size, mode) in sorted(files.items()):
             full = repo.abspath(path)
             if not force and path in index and index.digest(path) == digest:
@@ -175,17 +177,37 @@ def materialize(
                         new.add(path, digest, kept)
                     placed.add(digest)
                     continue
-            st = place(repo, digest, full, mode, shared_ok=digest not in placed)
+            try:
+                st = place(repo, digest, full, mode, shared_ok=digest not in placed)
+            except OSError as e:
+                raise _stopped(path, e, replaced, removed) from e
             placed.add(digest)
             new.add(path, digest, st)
             written += 1
+            replaced.append(path)
         new.tree = tree
-        new.write(lock)
+        try:
+            new.write(lock)
+        except OSError as e:
+            raise _stopped(".ama/index", e, replaced, removed) from e
     write_head(repo, head)
     if head.asset and head.version and head.commit:
         write_pointer(repo, head.asset, head.version, head.commit)
     os.unlink(repo.path(MARKER))
     return written, removed
+
+
+def _stopped(path: str, e: OSError, replaced: list[str], removed: int) -> AmaError:
+    """A checkout that failed part-way says what it did change; the
+    CHECKOUT marker stays, so running it again finishes it."""
+    why = "no space left on device" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
+    if replaced or removed:
+        names = ", ".join(replaced[:3]) + (", ..." if len(replaced) > 3 else "")
+        done = f"{len(replaced)} files were replaced" + (f" ({names})" if replaced else "")
+        done += f" and {removed} removed before that"
+    else:
+        done = "no file was changed"
+    return AmaError(f"{path}: cannot write ({why}); {done}; free space and run the checkout again to finish", EXIT_IO)
 
 
 def _kept(index: Index, path: str, full: str) -> os.stat_result | bool | None:

@@ -188,6 +188,16 @@ def remove_stale_temps(directory: str, dry_run: bool = False) -> list[tuple[str,
     return removed
 
 
+def cannot_write(path: str, e: OSError) -> AmaError:
+    """The error for a failed write of ``path``: a full disk or quota is the
+    disk-full code (exit 14), anything else a path we cannot write (exit 4)."""
+    from .errors import BadPath
+
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return AmaError(f"{path}: no space left on device", EXIT_IO)
+    return BadPath(f"{path}: cannot write ({e.strerror or e})")
+
+
 def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` so that no reader sees a partial file."""
     directory = os.path.dirname(path) or "."

@@ -15,6 +15,7 @@ id, so an interrupted transaction is completed by running it again.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import uuid
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 from . import failpoint, ident
 from .assets import COMMITTED, RESERVED, Assets
-from .errors import Conflict, LockHeld, NotFound
+from .errors import EXIT_IO, AmaError, Conflict, LockHeld, NotFound
 from .fsutil import Lock, LockFile, atomic_write, remove_stale_temps
 from .index import Index
 from .objects import Commit, write_index_tree
@@ -192,6 +193,22 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     failpoint.hit("after-head")
 
     # Locally: ref, log, HEAD; PENDING goes last.
+    try:
+        _record_locally(repo, index, pending, commit_id)
+    except OSError as e:
+        # The version exists on the remote whatever happens here: say so,
+        # not "nothing was changed". PENDING stays, so a rerun finishes.
+        where = f"{e.filename}: " if e.filename else ""
+        why = "no space left on device" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
+        raise AmaError(
+            f"version {pending.asset}/{pending.version} was committed on the remote, but recording it here "
+            f"failed ({where}{why}); free space and run 'ama commit' again to finish",
+            EXIT_IO,
+        ) from e
+    return commit_id
+
+
+def _record_locally(repo: Repo, index: Index, pending: Pending, commit_id: str) -> None:
     ref = f"assets/{pending.cls}/{pending.seq}"
     if read_ref(repo, ref) != commit_id:
         update_ref(repo, ref, commit_id, reason=f"commit: {pending.message.splitlines()[0] if pending.message else ''}")
@@ -201,7 +218,6 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     cache_tree(repo, index, pending.tree)
     clear_inputs(repo)
     Pending.remove(repo)
-    return commit_id
 
 
 def _reservation_holds(assets: Assets, pending: Pending) -> bool:

@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from ama import failpoint, fsutil
 from ama.errors import (
     AlreadyExists,
-    BadPath,
     IntegrityError,
     NotFound,
     PreconditionFailed,
@@ -237,7 +236,7 @@ class LocalRemote(Remote):
                     raise
                 commit_temp(tmp, dest)
             except OSError as e:
-                raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+                raise fsutil.cannot_write(dest, e) from e
 
     def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
         key = object_key(digest)

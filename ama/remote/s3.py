@@ -28,7 +28,6 @@ import blake3
 from ama.errors import (
     AlreadyExists,
     AmaError,
-    BadPath,
     Conflict,
     IntegrityError,
     NotFound,
@@ -37,7 +36,7 @@ from ama.errors import (
     UnsafeRemote,
     UsageError,
 )
-from ama.fsutil import write_all
+from ama.fsutil import cannot_write, write_all
 from ama.hashing import EMPTY_ID, hash_bytes
 from ama.remote._files import (
     OpenFile,
@@ -314,7 +313,7 @@ class S3Remote(Remote):
         try:
             tmp = new_temp(os.path.dirname(os.path.abspath(dest)))
         except OSError as e:
-            raise BadPath(f"{dest}: cannot write ({e.strerror})") from e
+            raise cannot_write(dest, e) from e
         try:
             # An empty content is known by its id alone: no request. (Some
             # servers answer a ranged GET of an empty object with 416, others
@@ -328,7 +327,7 @@ class S3Remote(Remote):
             commit_temp(tmp, dest)
         except OSError as e:
             discard_temp(tmp)
-            raise BadPath(f"{dest}: cannot write ({e.strerror or e})") from e
+            raise cannot_write(dest, e) from e
         except BaseException:
             discard_temp(tmp)
             raise
