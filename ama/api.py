@@ -217,9 +217,10 @@ class Repository:
         import argparse
 
         from .errors import PendingTransaction
+        from .pending import Pending
         from .porcelain import commit as command
         from .refs import read_head
-        from .txn import Pending, TxnLock
+        from .txnlock import TxnLock
 
         repo = self._repo
         with TxnLock(repo):

@@ -16,93 +16,21 @@ id, so an interrupted transaction is completed by running it again.
 from __future__ import annotations
 
 import errno
-import json
-import os
 import uuid
-from dataclasses import asdict, dataclass, field
 
 from . import failpoint, ident
 from .assets import COMMITTED, RESERVED, Assets
 from .errors import EXIT_IO, AmaError, Conflict, LockHeld, NotFound
-from .fsutil import Lock, LockFile, atomic_write, remove_stale_temps
+from .fsutil import LockFile
 from .index import Index
-from .objects import Commit, write_index_tree
+from .inputs import clear_inputs
+from .objects import write_index_tree
+from .pending import Pending
 from .pointer import write_pointer
 from .refs import Head, read_ref, update_ref, write_head
 from .remote.base import Remote
 from .repo import Repo
 from .sync import push_closure, push_staged
-
-
-@dataclass
-class Pending:
-    txid: str
-    cls: str
-    tree: str
-    message: str
-    author: str
-    time: int
-    tz: str
-    remote: str
-    parent: str | None = None
-    seq: int | None = None
-    version: int | None = None
-    commit: str | None = None
-    inputs: list[list[str]] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def asset(self) -> str | None:
-        return f"{self.cls}/{self.seq}" if self.seq is not None else None
-
-    def describe(self) -> str:
-        what = self.asset or f"a new {self.cls} asset"
-        return what + (f" version {self.version}" if self.version else "")
-
-    def make_commit(self) -> Commit:
-        return Commit(
-            tree=self.tree,
-            parent=self.parent,
-            asset=f"{self.cls}/{self.seq}",
-            version=self.version or 0,
-            author=self.author,
-            time=self.time,
-            tz=self.tz,
-            message=self.message,
-            inputs=[tuple(i) for i in self.inputs],
-            meta=self.meta,
-        )
-
-    def save(self, repo: Repo) -> None:
-        record = asdict(self)
-        record["class"] = record.pop("cls")
-        record["asset"] = self.asset
-        atomic_write(repo.pending_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
-
-    @classmethod
-    def load(cls, repo: Repo) -> Pending | None:
-        try:
-            with open(repo.pending_path) as f:
-                record = json.load(f)
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            from .errors import Corrupt
-
-            raise Corrupt(
-                ".ama/PENDING is unreadable; move it aside (mv .ama/PENDING .ama/PENDING.bad) and commit again"
-            ) from None
-        record.pop("asset", None)
-        if "class" in record:
-            record["cls"] = record.pop("class")
-        return cls(**record)
-
-    @staticmethod
-    def remove(repo: Repo) -> None:
-        try:
-            os.unlink(repo.pending_path)
-        except FileNotFoundError:
-            pass
 
 
 def new_pending(repo: Repo, index: Index, head: Head, message: str, remote_name: str,
@@ -285,48 +213,3 @@ def version_committed(remote: Remote, pending: Pending) -> bool:
     except NotFound:
         return False
     return record.get("status") == COMMITTED and record.get("txid") == pending.txid
-
-
-# -- inputs (lineage for the next commit) -------------------------------------
-
-
-def inputs_path(repo: Repo) -> str:
-    return repo.path("INPUTS")
-
-
-def read_inputs(repo: Repo) -> list[list[str]]:
-    try:
-        with open(inputs_path(repo)) as f:
-            return [line.split() for line in f.read().splitlines() if line.strip()]
-    except FileNotFoundError:
-        return []
-
-
-def write_inputs(repo: Repo, inputs: list[list[str]]) -> None:
-    atomic_write(inputs_path(repo), "".join(f"{name} {commit}\n" for name, commit in sorted(inputs)).encode())
-
-
-def clear_inputs(repo: Repo) -> None:
-    try:
-        os.unlink(inputs_path(repo))
-    except FileNotFoundError:
-        pass
-
-
-# -- the transaction lock -------------------------------------------------------
-
-
-class TxnLock(Lock):
-    """``.ama/txn.lock``: one commit, checkout, pull or gc at a time per
-    repository. Taking it also removes the temp files that killed commands
-    left in ``.ama/`` and at the work-tree root (HEAD, PENDING, ``.ama-asset``...)."""
-
-    def __init__(self, repo: Repo):
-        super().__init__(repo.path("txn.lock"), record_owner=True)
-        self.repo = repo
-
-    def acquire(self) -> TxnLock:
-        super().acquire()
-        remove_stale_temps(self.repo.ama_dir)
-        remove_stale_temps(self.repo.root)
-        return self

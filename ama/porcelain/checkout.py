@@ -26,7 +26,7 @@ from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..revparse import resolve
 from ..sync import fetch_version
-from ..txn import TxnLock
+from ..txnlock import TxnLock
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -22,12 +22,15 @@ from .. import ui
 from ..errors import AmaError, DirtyWorkTree, IntegrityError, PendingTransaction, UsageError
 from ..hashing import hash_bytes
 from ..index import Index
+from ..inputs import read_inputs
 from ..objects import build_trees, index_files, write_index_tree
+from ..pending import Pending
 from ..refs import Head, read_head
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
 from ..statcheck import DAMAGED, check
-from ..txn import Pending, TxnLock, abandon, execute, new_pending, read_inputs, version_committed
+from ..txn import abandon, execute, new_pending, version_committed
+from ..txnlock import TxnLock
 
 
 def configure(p: argparse.ArgumentParser) -> None:

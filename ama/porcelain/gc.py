@@ -36,10 +36,11 @@ from ..errors import AmaError, UsageError
 from ..fsutil import temp_owner_gone
 from ..index import Index
 from ..objects import Commit, object_type, parse_tree
+from ..pending import Pending
 from ..refs import list_refs, read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
-from ..txn import Pending, TxnLock
+from ..txnlock import TxnLock
 
 TMP_PREFIXES = (".tmp-", ".ama-tmp")
 HEX = frozenset("0123456789abcdef")

@@ -16,11 +16,12 @@ import argparse
 
 from .. import ui
 from ..errors import NotFound, UsageError
+from ..inputs import clear_inputs, read_inputs, write_inputs
 from ..refs import read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..revparse import resolve
-from ..txn import TxnLock, clear_inputs, read_inputs, write_inputs
+from ..txnlock import TxnLock
 
 
 def configure(p: argparse.ArgumentParser) -> None:

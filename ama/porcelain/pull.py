@@ -18,11 +18,12 @@ import argparse
 from .. import ui
 from ..checkout import materialize
 from ..errors import PendingTransaction
+from ..pending import Pending
 from ..refs import Head, read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..tracking import fetch_latest, pull_files
-from ..txn import Pending, TxnLock
+from ..txnlock import TxnLock
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -49,7 +49,7 @@ def read_pending(repo: Repo):
     if not os.path.exists(repo.pending_path):
         return None
     from ..errors import Corrupt
-    from ..txn import Pending
+    from ..pending import Pending
 
     try:
         return Pending.load(repo)
