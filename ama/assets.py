@@ -68,7 +68,9 @@ def parse_asset_name(name: str) -> tuple[str, int | str, int | None]:
 
 
 @dataclass
-class Head:
+class RemoteHead:
+    """An asset's HEAD record on a remote (``refs.Head`` is a work tree's)."""
+
     version: int
     commit: str
     token: str
@@ -120,16 +122,16 @@ class Assets:
     def versions(self, cls: str, seq: int) -> list[dict]:
         return [self.read_version(cls, seq, n)[0] for n in self.version_numbers(cls, seq)]
 
-    def head(self, cls: str, seq: int) -> Head | None:
+    def head(self, cls: str, seq: int) -> RemoteHead | None:
         key = head_key(cls, seq)
         try:
             data, token = self.remote.get_versioned(key)
         except NotFound:
             return None
         record = _load(data, key)
-        return Head(int(record["version"]), record["commit"], token)
+        return RemoteHead(int(record["version"]), record["commit"], token)
 
-    def settled_head(self, cls: str, seq: int) -> Head | None:
+    def settled_head(self, cls: str, seq: int) -> RemoteHead | None:
         """The asset's HEAD, first rolled forward to the newest committed
         version if it lags behind one.
 
@@ -156,8 +158,8 @@ class Assets:
             except (AlreadyExists, PreconditionFailed):
                 continue  # moved meanwhile: look again
             except (RemoteError, LockHeld):
-                return Head(n, commit, "")
-            return Head(n, commit, token)
+                return RemoteHead(n, commit, "")
+            return RemoteHead(n, commit, token)
         raise Conflict(f"the HEAD of asset {cls}/{seq} keeps moving; try again")
 
     def _committed_after(self, cls: str, seq: int, version: int) -> tuple[int, str] | None:
