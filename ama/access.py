@@ -45,8 +45,8 @@ from .hashing import hash_fd
 from .objects import HEX64, MODE_EXEC, Commit, TreeEntry, object_type, parse_tree
 from .remote.base import Remote, short
 from .repo import Repo
-from .revparse import HEXISH, Resolved, resolve
 from .store import Store
+from .version_names import HEXISH, Resolved, resolve
 
 CHUNK = 1 << 20
 FILE = "file"

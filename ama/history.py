@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from .objects import Commit, TreeEntry, object_type, parse_tree, walk_tree
 from .repo import Repo
-from .revparse import Resolved, resolve
+from .version_names import Resolved, resolve
 
 
 class ObjectReader:

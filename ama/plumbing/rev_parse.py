@@ -15,7 +15,7 @@ from .. import ui
 from ..errors import NotARepository
 from ..remotes import add_s3_options, open_repo_remote, open_url_args, refuse_s3_options_without_url
 from ..repo import Repo
-from ..revparse import resolve
+from ..version_names import resolve
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from ..errors import UsageError
 from ..refs import Head, update_ref, write_head
 from ..remotes import default_store_url
 from ..repo import init_repo
-from ..revparse import resolve
+from ..version_names import resolve
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -20,8 +20,8 @@ from ..inputs import clear_inputs, read_inputs, write_inputs
 from ..refs import read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
-from ..revparse import resolve
 from ..txnlock import TxnLock
+from ..version_names import resolve
 
 
 def configure(p: argparse.ArgumentParser) -> None:
