@@ -428,6 +428,13 @@ def _prep_push(world: World, rng: random.Random):
     return world.w, {}, str(mirror), env
 
 
+def _prep_restore(world: World, rng: random.Random):
+    w, mine, url, env = _prep_checkout(world, rng)
+    for rel in [r for r in V2 if r.startswith("d1/")] + ["big.bin"]:
+        (w / rel).unlink()
+    return w, mine, url, env
+
+
 def has_command(name: str) -> bool:
     """Whether the ama under test has this command (newer ones join as they land)."""
     from ama.cli import COMMANDS
@@ -454,6 +461,8 @@ CRASH_CASES: dict[str, CrashCase] = {
 }
 if has_command("push"):
     CRASH_CASES["push"] = CrashCase(["push", "--remote", "mirror", "--all"], _prep_push, lambda mine: dict(V2))
+if has_command("restore"):
+    CRASH_CASES["restore"] = CrashCase(["restore", "d1", "big.bin"], _prep_restore, lambda mine: {**V2, **mine})
 if has_command("prune"):
     CRASH_CASES["prune"] = CrashCase(["prune"], _prep_checkout, lambda mine: {**V2, **mine})
 
@@ -751,7 +760,7 @@ class CorruptCase:
     where: str  # "w", "w1" or "base" (clone)
     # After exit 0, the files the work tree must hold (None: not checked).
     expect: dict[str, bytes] | None = None
-    prepare: str = ""  # "stage": edit and add before the damage
+    prepare: str = ""  # before the damage: "edit", "stage" (edit and add), "delete" (what it produces)
     # After exit 0: files the command wrote beside the work tree's own, or its stdout.
     produces: dict[str, bytes] | None = None
     stdout: bytes | None = None
@@ -784,6 +793,9 @@ CORRUPT_CASES: dict[str, CorruptCase] = {
     "get-dir": CorruptCase(["get", "-o", "g", f"{CLS}/1/1", "d1"], "w",
                            produces={k: v for k, v in GOT.items() if k.startswith("g/")}),
 }
+if has_command("restore"):
+    CORRUPT_CASES["restore"] = CorruptCase(["restore", "d1"], "w", prepare="delete",
+                                           produces={rel: data for rel, data in V2.items() if rel.startswith("d1/")})
 if has_command("du"):
     CORRUPT_CASES["du"] = CorruptCase(["du"], "w")
 if has_command("prune"):
@@ -803,7 +815,10 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
         world = World.copy(cache, tmp / "world")
         env = world.env()
         cwd = {"w": world.w, "w1": world.w1, "base": world.base}[case.where]
-        if case.prepare:
+        if case.prepare == "delete":
+            for rel in case.produces or {}:
+                (world.w / rel).unlink()
+        elif case.prepare:
             edits = {"d0/f00.bin": rng.randbytes(100), "user/new.bin": rng.randbytes(rng.randrange(1, 5000))}
             write_tree(world.w, edits)
             if case.prepare == "stage":
@@ -817,7 +832,8 @@ def corrupt_trial(seed: int, cache: Path, command: str | None = None, keep: bool
         local = {} if case.where == "base" else _targets(cwd, remote=False)
         if case.inplace and case.where != "base":
             version = V2 if case.where == "w" else V1
-            local["work:inplace"] = [cwd / rel for rel in sorted(version) if version[rel] and rel != "big.bin"]
+            local["work:inplace"] = [cwd / rel for rel in sorted(version)
+                                     if version[rel] and rel != "big.bin" and (cwd / rel).is_file()]
         remote = _targets(world.remote, remote=True)
         kinds = sorted(local) + sorted(remote)
         kind = rng.choice(kinds)
