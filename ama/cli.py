@@ -21,6 +21,7 @@ PORCELAIN = {
     "init": ("ama.porcelain.init", "create a repository in a directory"),
     "add": ("ama.porcelain.add", "hash files, store them by link, and stage them"),
     "rm": ("ama.porcelain.rm", "unstage files (and delete them unless --cached)"),
+    "mv": ("ama.porcelain.mv", "move or rename tracked files, in the work tree and the index"),
     "status": ("ama.porcelain.status", "show staged, changed and untracked files"),
     "commit": ("ama.porcelain.commit", "commit the staged files as the next version, on the remote"),
     "checkout": ("ama.porcelain.checkout", "make the work tree hold a version"),

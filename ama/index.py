@@ -249,6 +249,17 @@ class Index:
         """Copy ``path``'s entry from ``other`` unchanged."""
         self._put(path, other._entries[path])
 
+    def move(self, old: str, new: str) -> list[str]:
+        """Stage ``old``'s entry at ``new`` instead, its snapshot unchanged
+        and not re-verified (``ama mv``: the next stat comparison decides).
+        Returns the staged paths dropped as ``add`` does."""
+        entry = self._entries[old]
+        self.remove(old)
+        self.remove(new)
+        dropped = self._put(new, entry)
+        self.verified.discard(new)
+        return dropped
+
     def _put(self, path: str, entry: _Entry) -> list[str]:
         entries = self._entries
         old = entries.get(path)

@@ -29,10 +29,13 @@ class Expanded:
     files: list[str] = field(default_factory=list)  # work-tree relative
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel, why)
     ignored: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # tracked, gone from the work tree
 
 
 def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: Ignorer | None = None) -> Expanded:
-    """The regular files named by ``user_paths``, directories walked.
+    """The regular files named by ``user_paths``, directories walked, and the
+    tracked files at or below them that are gone (as ``git add`` does, their
+    deletion is staged).
 
     A named path that cannot be added is an error (nothing is changed); a
     symlink or special file found while walking a directory is skipped and
@@ -47,8 +50,12 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
         full = repo.abspath(rel)
         try:
             st = os.lstat(full)
-        except FileNotFoundError:
-            raise BadPath(f"{user_path}: no such file or directory") from None
+        except (FileNotFoundError, NotADirectoryError):
+            gone = _gone_below(repo, tracked, rel)
+            if not gone:
+                raise BadPath(f"{user_path}: no such file or directory") from None
+            result.removed.extend(p for p in gone if p not in result.removed)
+            continue
         except PermissionError:
             raise BadPath(f"{user_path}: permission denied") from None
         if statmod.S_ISDIR(st.st_mode):
@@ -57,6 +64,7 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
                 if m is not None and not m.negated and not tracked.has_below(rel):
                     raise BadPath(f"{user_path}: is ignored by {m}; use --force to add it anyway")
             _walk(repo, rel, ignorer, force, result, seen, tracked)
+            result.removed.extend(p for p in _gone_below(repo, tracked, rel) if p not in result.removed)
         elif statmod.S_ISREG(st.st_mode):
             if not force and rel not in seen:
                 m = ignorer.match(rel)
@@ -70,6 +78,19 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
 
             raise BadPath(f"{user_path}: {describe_mode(st.st_mode)}; ama stores regular files only")
     return result
+
+
+def _gone_below(repo: Repo, tracked: _Tracked, rel: str) -> list[str]:
+    """Tracked paths equal to or below ``rel`` whose file no longer exists
+    (a path that became a symlink or a directory is not gone: it is refused
+    or walked instead)."""
+    gone = []
+    for path in tracked.files().paths_under([rel]):
+        try:
+            os.lstat(repo.abspath(path))
+        except (FileNotFoundError, NotADirectoryError):
+            gone.append(path)
+    return gone
 
 
 class _Tracked:
@@ -254,3 +275,68 @@ def _drop_damaged(repo: Repo, old_digest: str, st: os.stat_result) -> bool:
 
 def unstage(index: Index, rels: Iterable[str]) -> list[str]:
     return [rel for rel in rels if index.remove(rel)]
+
+
+def stage_tracked_changes(repo: Repo) -> None:
+    """What ``commit -a`` stages: every tracked file modified, deleted or
+    renamed since ``add`` (never an untracked one). Files no longer regular
+    or unreadable are left for the commit to refuse."""
+    from .statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, check
+
+    with repo.locked_index() as (lock, index):
+        report = check(repo, index)
+        files = [c.path for c in report.changes if c.state in (MODIFIED, DAMAGED)]
+        files += [c.new_path for c in report.changes if c.state == RENAMED and c.new_path]
+        gone = [c.path for c in report.changes if c.state in (DELETED, RENAMED)]
+        if files or gone:
+            stage(repo, index, files)
+            unstage(index, gone)
+            index.write(lock)
+
+
+def move_entries(repo: Repo, lock, index: Index, moves: list[tuple[str, str, str]], force: bool = False,
+                 dry_run: bool = False) -> list[tuple[str, str]]:
+    """Rename each (as given, OLD, NEW) in the work tree and in ``index``,
+    then write the index through ``lock``; return the (OLD, NEW) moved.
+
+    Everything is checked before anything moves. An entry keeps its
+    snapshot under the new name, so the next stat-check hashes it if the
+    rename changed its ctime, and a file modified since ``add`` stays
+    modified. If the index cannot be written, the renames are undone.
+    """
+    plan = []
+    for shown, old, new in moves:
+        full_old, full_new = repo.abspath(old), repo.abspath(new)
+        try:
+            st = os.lstat(full_old)
+        except FileNotFoundError:
+            raise BadPath(f"{shown}: no such file or directory") from None
+        if statmod.S_ISDIR(st.st_mode):
+            paths = [p for p in index.paths_under([old]) if p != old]
+        else:
+            paths = [old] if old in index else []
+        if not paths:
+            raise BadPath(f"{shown}: is not tracked; 'ama add' it first, or move it with mv")
+        if new == old or new.startswith(old + "/"):
+            raise BadPath(f"{shown}: cannot be moved onto or into itself")
+        check_name(new, new)
+        if not os.path.isdir(os.path.dirname(full_new)):
+            raise BadPath(f"{os.path.dirname(new) or '.'}: no such directory")
+        if os.path.lexists(full_new) and (not force or os.path.isdir(full_new) or statmod.S_ISDIR(st.st_mode)):
+            raise BadPath(f"{new}: already exists" + ("; use -f to overwrite it" if not os.path.isdir(full_new) else ""))
+        plan.append((old, new, full_old, full_new, [(p, new + p[len(old):]) for p in paths]))
+    if dry_run:
+        return [(old, new) for old, new, *_ in plan]
+    done: list[tuple[str, str]] = []
+    try:
+        for _old, _new, full_old, full_new, renames in plan:
+            os.rename(full_old, full_new)
+            done.append((full_old, full_new))
+            for p, q in renames:
+                index.move(p, q)
+        index.write(lock)
+    except BaseException:
+        for full_old, full_new in reversed(done):
+            os.rename(full_new, full_old)
+        raise
+    return [(old, new) for old, new, *_ in plan]

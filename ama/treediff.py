@@ -22,16 +22,20 @@ from .objects import TreeEntry, build_trees, parse_tree, walk_tree
 ADDED = "A"
 REMOVED = "D"
 MODIFIED = "M"
+RENAMED = "R"
 
 Reader = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
 class Change:
-    status: str  # ADDED, REMOVED or MODIFIED
-    path: str
+    status: str  # ADDED, REMOVED, MODIFIED or (from find_renames) RENAMED
+    path: str  # for a rename, the new path
     old_size: int | None = None
     new_size: int | None = None
+    old_id: str | None = None
+    new_id: str | None = None
+    old_path: str | None = None  # a rename's old path
 
 
 def diff_trees(read: Reader, old: str | None, new: str | None) -> list[Change]:
@@ -62,14 +66,36 @@ def _diff(read: Reader, old: str | None, new: str | None, prefix: str, out: list
         if x is not None and y is not None and x.kind == y.kind == "tree":
             _diff(read, x.digest, y.digest, path + "/", out)
         elif x is not None and y is not None and x.kind == y.kind == "file":
-            out.append(Change(MODIFIED, path, x.size, y.size))
+            out.append(Change(MODIFIED, path, x.size, y.size, x.digest, y.digest))
         else:
             # Present on one side only, or a file on one side and a
             # directory on the other.
             if x is not None:
-                out.extend(Change(REMOVED, p, old_size=e.size) for p, e in _files(read, x, path))
+                out.extend(Change(REMOVED, p, old_size=e.size, old_id=e.digest) for p, e in _files(read, x, path))
             if y is not None:
-                out.extend(Change(ADDED, p, new_size=e.size) for p, e in _files(read, y, path))
+                out.extend(Change(ADDED, p, new_size=e.size, new_id=e.digest) for p, e in _files(read, y, path))
+
+
+def find_renames(changes: list[Change]) -> list[Change]:
+    """``changes`` with each removed path that has an added path of the same
+    content id shown as one rename (old -> new). Several candidates pair in
+    path order. Sorted by path (the new path, for a rename)."""
+    added: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.status == ADDED:
+            added.setdefault(c.new_id, []).append(c)
+    paired: set[str] = set()
+    out: list[Change] = []
+    for c in changes:
+        if c.status == REMOVED and added.get(c.old_id):
+            new = added[c.old_id].pop(0)
+            paired.add(new.path)
+            out.append(Change(RENAMED, new.path, c.old_size, new.new_size, c.old_id, new.new_id, c.path))
+        elif c.status != ADDED:
+            out.append(c)
+    out.extend(c for c in changes if c.status == ADDED and c.path not in paired)
+    out.sort(key=lambda c: c.path.encode())
+    return out
 
 
 def _files(read: Reader, entry: TreeEntry, path: str):

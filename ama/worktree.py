@@ -36,6 +36,25 @@ def staged_changes(repo: Repo, index: Index, commit_id: str | None) -> list[tupl
     return changes
 
 
+def staged_renames(repo: Repo, index: Index, commit_id: str | None, staged: list[tuple[str, str]]) -> dict[str, str]:
+    """new path -> old path for each staged deletion that has a staged
+    addition of the same content id (pairs in path order)."""
+    gone = [p for c, p in staged if c == "D"]
+    new = [p for c, p in staged if c == "A"]
+    if not (gone and new):
+        return {}
+    committed = head_files(repo, commit_id)
+    by_id: dict[str, list[str]] = {}
+    for path in gone:
+        by_id.setdefault(committed[path], []).append(path)
+    renames = {}
+    for path in new:
+        olds = by_id.get(index.digest(path))
+        if olds:
+            renames[path] = olds.pop(0)
+    return renames
+
+
 def tracked_dirs(paths) -> set[str]:
     dirs: set[str] = set()
     for path in paths:

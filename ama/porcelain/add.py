@@ -1,6 +1,10 @@
 """Hash files, store them in the object store by link, and stage them.
 
-Directories are added recursively. Ignored files (.amaignore and, inside a
+Directories are added recursively. As in git, the paths' tracked files that
+are gone from the work tree are staged as deletions (so a rename is staged
+by adding both names, or the directory holding them); -A adds everything:
+new, modified, deleted and renamed files in the whole work tree, or under
+the PATHs given. Ignored files (.amaignore and, inside a
 git repository, git's ignore rules; see 'ama check-ignore') are skipped, and
 named explicitly they are refused unless --force; symbolic links and
 special files found inside directories are skipped with a warning. If any
@@ -12,12 +16,15 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
+from ..errors import UsageError
 from ..repo import Repo
-from ..staging import expand, stage
+from ..staging import expand, stage, unstage
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to add")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to add")
+    p.add_argument("-A", "--all", action="store_true",
+                   help="stage additions, modifications, deletions and renames in the whole work tree (or under PATHs)")
     p.add_argument("-f", "--force", action="store_true", help="add files even if they are ignored")
     p.add_argument("-j", "--jobs", type=int, help="parallel hashing threads (default: 2 per core, up to 8)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -25,13 +32,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
-    found = expand(repo, args.paths, force=args.force)
+    if not args.paths and not args.all:
+        raise UsageError("name the files or directories to add, or use -A to add everything")
+    found = expand(repo, args.paths or [repo.root], force=args.force)
     for rel, why in found.skipped:
         ui.warn(f"skipped {ui.quote_path(rel)}: {why}")
     with repo.locked_index() as (lock, index):
         with ui.Progress("Adding", total=len(found.files)) as bar:
             result = stage(repo, index, found.files, progress=bar.advance, jobs=args.jobs)
-        if result.touched:
+        removed = unstage(index, found.removed)
+        if result.touched or removed:
             index.write(lock)
     used = next((m for m in ("copy", "hardlink", "reflink") if m in result.modes), None)
     if used and repo.config.get("core.linkused") != used:
@@ -42,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         summary = f"added {len(result.added)} file(s), {ui.human_size(result.bytes)}"
         if result.unchanged:
             summary += f"; {len(result.unchanged)} unchanged"
+        if removed:
+            summary += f"; {len(removed)} deletion(s) staged"
         if modes:
             summary += f" (stored: {modes})"
         ui.info(summary)

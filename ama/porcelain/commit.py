@@ -11,6 +11,12 @@ changes belong to the interrupted version; without a terminal pass --resume
 reservation and commit the changes as a new asset with no parent).
 --abandon gives up an interrupted commit even if nothing changed since (for
 one whose reservation expired), unless its version is already committed.
+--abort only cancels it: the reservation is released (if it is still this
+commit's), .ama/PENDING removed; the staged files and the asset the work
+tree is on stay as they are, and nothing is uploaded.
+A new -m given when finishing an interrupted commit is used, unless its
+version is already committed on the remote (then its message is kept, and
+you are told).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ..pending import Pending
 from ..refs import Head, read_head
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
+from ..staging import stage_tracked_changes
 from ..statcheck import DAMAGED, check
 from ..txn import abandon, execute, new_pending, version_committed
 from ..txnlock import TxnLock
@@ -35,22 +42,30 @@ from ..txnlock import TxnLock
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--message", help="the version's message")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="first stage every tracked file modified, deleted or renamed since 'ama add' (not new files)")
     p.add_argument("--remote", help="remote to commit to (default: core.remote, else origin)")
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel uploads (default: 8)")
     choice = p.add_mutually_exclusive_group()
     choice.add_argument("--resume", action="store_true", help="include new changes in the interrupted version")
     choice.add_argument("--abandon", action="store_true", help="give up the interrupted version; commit as a new asset")
+    choice.add_argument("--abort", action="store_true",
+                        help="cancel the interrupted commit: release its reservation, keep the staged files")
 
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     with TxnLock(repo):
+        if args.all:
+            stage_tracked_changes(repo)
         index = repo.load_index()
         pending = Pending.load(repo)
         if pending is not None:
+            if args.abort:
+                return _abort(repo, pending)
             return _recover(repo, index, pending, args)
-        if args.resume or args.abandon:
-            raise UsageError("there is no interrupted commit to resume or abandon")
+        if args.resume or args.abandon or args.abort:
+            raise UsageError("there is no interrupted commit to resume, abandon or abort")
         return _commit(repo, index, read_head(repo), args)
 
 
@@ -63,7 +78,8 @@ def _refuse_dirty(repo: Repo, index: Index, remote_name: str | None = None) -> N
         c = report.changes[0]
         more = f" (and {len(report.changes) - 1} more)" if len(report.changes) > 1 else ""
         what = f"{c.state} -> {c.new_path}" if c.new_path else c.state
-        hint = "'ama add' it" if c.state != "deleted" else f"'ama rm --cached {c.path}'"
+        hint = "'ama add' it" if c.state != "deleted" else f"'ama add {c.path}' to stage the deletion"
+        hint += " (or 'ama commit -a' to stage every such change)"
         raise DirtyWorkTree(f"{c.path}: {what} since 'ama add'{more}; run {hint}, then commit")
 
 
@@ -119,11 +135,36 @@ def _report(pending: Pending, commit_id: str) -> None:
     ui.out(f"[{pending.asset} version {pending.version}] {commit_id[:12]} {pending.message.splitlines()[0]}")
 
 
+def _abort(repo: Repo, pending: Pending) -> int:
+    remote = open_repo_remote(repo, pending.remote)
+    if version_committed(remote, pending):
+        raise UsageError(
+            f"{pending.describe()} is already committed on the remote and cannot be cancelled; "
+            f"run 'ama commit' to finish it here"
+        )
+    released = abandon(repo, remote, pending)
+    head = read_head(repo)
+    where = f"{head.asset} version {head.version}" if head.asset and head.version else f"class {head.cls}, no commit yet"
+    what = (f"its reservation of {pending.describe()} was released" if released
+            else "it held no reservation that was still its own")
+    ui.info(f"cancelled the interrupted commit: {what}; nothing was uploaded or published; "
+            f"the staged files are unchanged and the work tree stays on {where}")
+    return 0
+
+
 def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
     remote = open_repo_remote(repo, pending.remote, committing=True)
     # Only the id for now: the store gets the trees if they are committed.
     tree = build_trees(index_files(index), hash_bytes)
-    if version_committed(remote, pending) or (tree == pending.tree and not args.abandon):
+    committed = version_committed(remote, pending)
+    if committed or (tree == pending.tree and not args.abandon):
+        if args.message and args.message != pending.message:
+            if committed:
+                ui.info(f"{pending.describe()} is already committed on the remote with the message of the "
+                        f"interrupted commit ('{pending.message.splitlines()[0]}'); -m is not used")
+            else:
+                pending.message = args.message
+                ui.info(f"using the new message (-m) for {pending.describe()}")
         ui.info(f"finishing the interrupted commit of {pending.describe()}")
         # A version already committed on the remote is only finished here:
         # its contents are not uploaded again, whatever the index holds now.
@@ -142,26 +183,37 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         _report(pending, commit_id)
         return 0
     released = abandon(repo, remote, pending)
-    ui.info(f"abandoned the interrupted commit of {pending.describe()}"
-            + ("; its reservation was released" if released else ""))
     head = read_head(repo)
+    old = (f"{head.asset} stays at version {head.version} on the remote" if head.asset and head.version
+           else "no earlier version exists")
+    ui.info(f"abandoned the interrupted commit of {pending.describe()}"
+            + ("; its reservation was released" if released else "") + f"; {old}")
     fresh = Head(cls=head.cls)
     if not args.message:
         args.message = pending.message
-    return _commit(repo, index, fresh, args)
+    code = _commit(repo, index, fresh, args)
+    now = read_head(repo)
+    if now.asset and now.asset != head.asset:
+        ui.info(f"the work tree now follows the new asset {now.asset}"
+                + (f"; {head.asset} is unchanged (check it out with 'ama checkout {head.asset}')" if head.asset else ""))
+    return code
 
 
 def _ask(pending: Pending) -> str:
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         raise PendingTransaction(
             f"the commit of {pending.describe()} was interrupted and the staged files changed since: "
-            f"pass --resume to include the changes in that version, or --abandon to give it up "
-            f"and commit them as a new asset"
+            f"pass --resume to commit all staged files as {pending.describe()}, --abandon to release it "
+            f"and commit them as a new {pending.cls} asset with no parent, or --abort to cancel the commit"
         )
     sys.stderr.write(
         f"The commit of {pending.describe()} was interrupted, and the staged files changed since.\n"
-        f"Are the changes part of that version? [y]es: commit everything as {pending.describe()}; "
-        f"[n]o: abandon it and commit the changes as a new asset: "
+        f"Are the changes part of that version?\n"
+        f"  [y]es: upload what the remote lacks and commit all staged files as {pending.describe()}\n"
+        f"  [n]o: release {pending.describe()} and commit the staged files as a new {pending.cls} asset "
+        f"with no parent\n"
+        f"  anything else: change nothing ('ama commit --abort' cancels the interrupted commit)\n"
+        f"[y/n]: "
     )
     sys.stderr.flush()
     answer = sys.stdin.readline().strip().lower()

@@ -15,7 +15,7 @@ from ..ignore import Ignorer
 from ..refs import read_head
 from ..repo import Repo
 from ..statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, TYPECHANGE, UNREADABLE, apply_refresh, check
-from ..worktree import collapse_untracked, staged_changes, tracked_dirs
+from ..worktree import collapse_untracked, staged_changes, staged_renames, tracked_dirs
 
 WORKTREE_CODE = {MODIFIED: "M", DELETED: "D", RENAMED: "R", TYPECHANGE: "T", DAMAGED: "X", UNREADABLE: "U"}
 WORKTREE_WORD = {
@@ -26,6 +26,17 @@ WORKTREE_WORD = {
     UNREADABLE: "unreadable",
     DAMAGED: "modified",
 }
+
+
+# One hint per state present, each true for that state: what stages it.
+UNSTAGED_HINTS = [
+    (MODIFIED, "use 'ama add <path>...' to stage the new content, or 'ama commit -a' to commit it"),
+    (DAMAGED, "use 'ama add <path>...' to stage the edited content; the added bytes are gone from this machine"),
+    (DELETED, "use 'ama add <path>...' or 'ama rm --cached <path>...' to stage the deletion"),
+    (RENAMED, "use 'ama add <old> <new>' or 'ama add -A' to stage the rename"),
+    (TYPECHANGE, "ama stores regular files only: 'ama rm --cached <path>...' stops tracking it"),
+    (UNREADABLE, "make it readable to let ama decide, or 'ama rm --cached <path>...' to stop tracking it"),
+]
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -39,6 +50,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         default="normal",
         help="untracked files: none, directories collapsed (default), or every file",
     )
+    p.add_argument("--no-renames", action="store_true", help="show a staged rename as a deletion and a new file")
 
 
 def read_pending(repo: Repo):
@@ -71,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     staged = staged_changes(repo, index, head.commit)
     if paths is not None:
         staged = [(c, p) for c, p in staged if any(p == q or p.startswith(q.rstrip("/") + "/") or not q for q in paths)]
+    renames = {} if args.no_renames else staged_renames(repo, index, head.commit, staged)
+    if renames:
+        olds = set(renames.values())
+        staged = [("R", p) if p in renames else (c, p) for c, p in staged if p not in olds]
     untracked: list[str] = []
     if args.untracked_files != "no":
         untracked = report.untracked
@@ -78,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
             untracked = collapse_untracked(untracked, tracked_dirs(index.paths()))
     pending = read_pending(repo)
     if args.porcelain or args.z:
-        _porcelain(staged, report.changes, untracked, args.z, pending)
+        _porcelain(staged, renames, report.changes, untracked, args.z, pending)
     else:
         originals = _remote_has_originals(repo, index, report.changes)
-        _human(repo, head, staged, report.changes, untracked, pending, originals)
+        _human(repo, head, staged, renames, report.changes, untracked, pending, originals)
     return 0
 
 
@@ -100,7 +116,7 @@ def _remote_has_originals(repo: Repo, index, changes) -> dict[str, bool | None]:
     return {path: digest in present for path, digest in damaged.items()}
 
 
-def _porcelain(staged, changes, untracked, z: bool, pending) -> None:
+def _porcelain(staged, renames, changes, untracked, z: bool, pending) -> None:
     end = "\0" if z else "\n"
     quote = (lambda p: p) if z else ui.quote_path
     worktree = {c.path: c for c in changes}
@@ -111,11 +127,14 @@ def _porcelain(staged, changes, untracked, z: bool, pending) -> None:
             records.append("## pending ? -")
         else:
             records.append(f"## pending {pending.asset or pending.cls} {pending.version or '-'}")
-    for path in sorted(set(staged_codes) | set(worktree)):
+    for path in sorted(set(staged_codes) | set(worktree), key=lambda p: renames.get(p, p)):
         x = staged_codes.get(path, " ")
         change = worktree.get(path)
         y = WORKTREE_CODE[change.state] if change else " "
-        if change and change.state == RENAMED:
+        if x == "R" and not (change and change.state == RENAMED):
+            old = renames[path]
+            records.append(f"{x}{y} {path}\0{old}" if z else f"{x}{y} {quote(old)} -> {quote(path)}")
+        elif change and change.state == RENAMED:
             if z:
                 records.append(f"{x}{y} {change.new_path}\0{path}")
             else:
@@ -127,7 +146,7 @@ def _porcelain(staged, changes, untracked, z: bool, pending) -> None:
         ui.out(end.join(records), end=end)
 
 
-def _human(repo: Repo, head, staged, changes, untracked, pending, originals) -> None:
+def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals) -> None:
     lines = []
     if head.asset:
         lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
@@ -138,13 +157,21 @@ def _human(repo: Repo, head, staged, changes, untracked, pending, originals) -> 
             lines.append(ui.styled("A commit is pending but .ama/PENDING cannot be read.", "red"))
         else:
             lines.append(ui.styled(f"A commit of {pending.describe()} was interrupted.", "bold red"))
-            lines.append("  (run 'ama commit' to finish it, or 'ama commit --abandon' to give it up)")
+            lines.append(f"  (run 'ama commit' to finish it: upload what the remote lacks and publish {pending.describe()})")
+            lines.append("  ('ama commit --abort' cancels it: releases the reservation, keeps the staged files)")
+            lines.append(f"  ('ama commit --abandon' releases it and commits the staged files as a new {pending.cls} "
+                         "asset with no parent)")
     if staged:
         lines += ["", "Changes to be committed:"]
-        words = {"A": "new file", "M": "modified", "D": "deleted"}
-        lines += [ui.styled(f"\t{words[c]}:   {ui.quote_path(repo.display(p))}", "green") for c, p in staged]
+        words = {"A": "new file", "M": "modified", "D": "deleted", "R": "renamed"}
+        for c, p in staged:
+            shown = ui.quote_path(repo.display(p))
+            if c == "R":
+                shown = f"{ui.quote_path(repo.display(renames[p]))} -> {shown}"
+            lines.append(ui.styled(f"\t{words[c]}:   {shown}", "green"))
     if changes:
-        lines += ["", "Changes not staged for commit:", "  (use 'ama add <path>...' to stage the new content)"]
+        lines += ["", "Changes not staged for commit:"]
+        lines += [f"  ({hint})" for state, hint in UNSTAGED_HINTS if any(c.state == state for c in changes)]
         for c in changes:
             shown = ui.quote_path(repo.display(c.path))
             word = WORKTREE_WORD[c.state]
