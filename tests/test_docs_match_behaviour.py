@@ -36,7 +36,7 @@ def test_a_directory_for_dash_c_that_cannot_be_entered_is_a_usage_error(ama, tmp
     [
         (("status", "--bogus"), "ama status: unrecognized arguments: --bogus"),
         (("--bogus",), "ama: unrecognized arguments: --bogus"),
-        (("add",), "ama add: the following arguments are required: PATH"),
+        (("commit", "--resume", "--abort"), "ama commit: argument --abort: not allowed with argument --resume"),
         (("nosuchcmd",), "ama: 'nosuchcmd' is not an ama command"),
         (("status", "-u", "maybe"), "ama status: argument -u/--untracked-files: invalid choice"),
     ],
