@@ -266,9 +266,7 @@ class World:
                 (world.w / gone).unlink()
             write_tree(world.w, {rel: data for rel, data in V2.items() if V1.get(rel) != data})
             os.chmod(world.w / "run.sh", 0o644)
-            must(run(["add", "."], world.w, env))
-            for gone in set(V1) - set(V2):
-                must(run(["rm", "--cached", gone], world.w, env))
+            must(run(["add", "."], world.w, env))  # stages the deletions too, as git add does
             must(run(["commit", "-m", "two"], world.w, env))
             cls._templates[cache] = root
         return cls._templates[cache]
