@@ -109,7 +109,7 @@ def new_temp(directory: str, mode: int = 0o666) -> OpenFile:
 def commit_temp(tmp: OpenFile, dest: str, mode: int | None = None) -> None:
     """fsync ``tmp``, give it ``mode`` (before the name appears) and rename
     it to ``dest``; on any failure remove it. The caller fsyncs the
-    directory, once for a batch (``Store.sync``)."""
+    directory, once for a batch (``Store.fsync_dirs``)."""
     try:
         if mode is not None:
             os.fchmod(tmp.fileno(), mode)

@@ -242,7 +242,7 @@ def stage(
                     record(item)
     if dropped:
         _restore_shared(repo, index, dropped)
-    repo.store.sync()
+    repo.store.fsync_dirs()
     return result
 
 

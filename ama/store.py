@@ -245,7 +245,7 @@ class Store:
             return False
         return obj.st_ino == st.st_ino and obj.st_dev == st.st_dev
 
-    def sync(self) -> None:
+    def fsync_dirs(self) -> None:
         """fsync every directory objects were written into, and the store's
         root if a fan-out directory was created: once per batch of writes,
         so that the names (not only the bytes) survive a crash."""

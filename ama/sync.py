@@ -146,7 +146,7 @@ def _dest(repo: Repo, digest: str) -> str:
 
 
 def _store_dest(store: Store, digest: str) -> str:
-    # The directory is remembered: Store.sync() fsyncs it once per batch.
+    # The directory is remembered: Store.fsync_dirs() fsyncs it once per batch.
     return store.dir_ready(digest)
 
 
@@ -182,7 +182,7 @@ def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: in
             fetch_objects(remote, missing, jobs=jobs, progress=bar.advance)
         for _digest, path in missing:
             os.chmod(path, 0o444)
-        store.sync()
+        store.fsync_dirs()
     return len(missing)
 
 
@@ -194,5 +194,5 @@ def fetch_version(repo: Repo, remote: Remote, commit_id: str, jobs: int = DEFAUL
     commit = fetch_commit(repo, remote, commit_id)
     files = fetch_trees(repo, remote, commit.tree)
     fetch_contents(repo, remote, {d: size for _, d, size, _ in files}, jobs)
-    repo.store.sync()  # the names of everything fetched, before a ref names them
+    repo.store.fsync_dirs()  # the names of everything fetched, before a ref names them
     return commit, files

@@ -91,6 +91,7 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     # Stage 2: publish.
     commit = pending.make_commit()
     commit_id = repo.store.write_bytes(commit.serialize())
+    repo.store.fsync_dirs()  # the trees and the commit, before PENDING or the remote names them
     if pending.commit != commit_id:
         pending.commit = commit_id
         pending.save(repo)

@@ -58,7 +58,7 @@ def test_store_sync_fsyncs_new_fanout_directories_and_the_root(tmp_path: Path, m
     monkeypatch.setattr("ama.store.fsync_dir", synced.append)
     store = Store(str(tmp_path / "objects"))
     digest = store.write_bytes(b"a tree")
-    store.sync()
+    store.fsync_dirs()
     assert os.path.dirname(store.path(digest)) in synced and store.root in synced
 
 
@@ -94,3 +94,21 @@ def test_remotes_opened_by_a_command_are_closed(monkeypatch) -> None:
     remote_pkg._opened.add(fake)
     remote_pkg.close_all()
     assert closed == [fake] and len(remote_pkg._opened) == 0
+
+
+def test_a_commit_fsyncs_the_directories_of_its_trees_and_commit_object(tmp_path: Path, monkeypatch, capsys) -> None:
+    from conftest import ok
+    from txn_helpers import InProcessAma, write_files
+
+    ama = InProcessAma(monkeypatch, capsys, tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work))
+    write_files(work, {"a.txt": "a\n"})
+    ok(ama("add", ".", cwd=work))
+    synced: list[str] = []
+    real = __import__("ama.store", fromlist=["fsync_dir"]).fsync_dir
+    monkeypatch.setattr("ama.store.fsync_dir", lambda d: (synced.append(d), real(d)))
+    ok(ama("commit", "-m", "one", cwd=work))
+    commit_id = (work / ".ama" / "refs" / "assets" / "data" / "1").read_text().strip()
+    assert str(work / ".ama" / "objects" / commit_id[:2]) in synced
