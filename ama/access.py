@@ -159,14 +159,14 @@ class Source:
 
     def object(self, digest: str) -> bytes:
         """A tree or commit: from the local store, else fetched into it, verified."""
-        from .sync import fetch_into
+        from .version_transfer import fetch_into
 
         return fetch_into(self.store, self.remote, digest)
 
     def prefetch(self, tree_ids: list[str], jobs: int = 8) -> None:
         """Fetch the trees of ``tree_ids`` the local store lacks, in parallel, verified."""
         from .remote.transfer import fetch_objects
-        from .sync import checked_id
+        from .version_transfer import checked_id
 
         missing = []
         for t in dict.fromkeys(tree_ids):
@@ -546,7 +546,7 @@ class ContentReader(io.RawIOBase):
 
     def _make_random(self) -> None:
         """Switch to random access over a copy verified whole."""
-        from .sync import download_into
+        from .version_transfer import download_into
 
         if self._fd < 0 or self._chunks is not None:
             self._release()

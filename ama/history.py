@@ -35,7 +35,7 @@ class ObjectReader:
     def read(self, digest: str) -> bytes:
         if self.repo.store.has(digest):
             return self.repo.store.read_bytes(digest)
-        from .sync import fetch_object
+        from .version_transfer import fetch_object
 
         return fetch_object(self.repo, self.remote, digest)
 

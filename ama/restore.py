@@ -122,7 +122,7 @@ def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progr
     fetched (verified), a present one is hashed and, if damaged, fetched again
     over it."""
     from .remote.transfer import fetch_objects
-    from .sync import checked_id
+    from .version_transfer import checked_id
 
     store = repo.store
     items = []

@@ -18,7 +18,7 @@ from .objects import Commit, file_mode, walk_tree
 from .refs import ZERO, Head, read_ref, update_ref
 from .remote.base import Remote
 from .repo import Repo
-from .sync import fetch_version
+from .version_transfer import fetch_version
 
 
 @dataclass

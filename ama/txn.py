@@ -30,7 +30,7 @@ from .pointer import write_pointer
 from .refs import Head, read_ref, update_ref, write_head
 from .remote.base import Remote
 from .repo import Repo
-from .sync import push_closure, push_staged
+from .version_transfer import push_closure, push_staged
 
 
 def new_pending(repo: Repo, index: Index, head: Head, message: str, remote_name: str,

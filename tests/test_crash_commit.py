@@ -1,6 +1,6 @@
 """``ama commit`` killed (SIGKILL) at every step of the transaction.
 
-For each failpoint of ``ama/txn.py`` and ``ama/sync.py`` the commit is run in a
+For each failpoint of ``ama/txn.py`` and ``ama/version_transfer.py`` the commit is run in a
 subprocess that kills itself there. Then: invariant 1 holds on the remote,
 invariant 2 locally and remotely, every file in ``.ama/`` is readable, ``ama
 status`` shows the pending transaction, and the next ``ama commit`` finishes

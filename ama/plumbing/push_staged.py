@@ -14,7 +14,7 @@ import argparse
 from .. import ui
 from ..remotes import open_repo_remote
 from ..repo import Repo
-from ..sync import push_staged
+from ..version_transfer import push_staged
 
 
 def configure(p: argparse.ArgumentParser) -> None:

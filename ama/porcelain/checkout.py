@@ -24,9 +24,9 @@ from ..pointer import read_pointer
 from ..refs import Head, read_head, read_ref, update_ref
 from ..remotes import open_repo_remote
 from ..repo import Repo
-from ..sync import fetch_version
 from ..txnlock import TxnLock
 from ..version_names import resolve
+from ..version_transfer import fetch_version
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""Moving objects between the local store and a remote.
+"""A version's objects between the local store and a remote (``ama.remote.transfer``
+moves any list of objects in parallel; this module decides which, per version).
 
 ``push_staged`` uploads the contents the index names, ``push_closure`` the
 trees and the commit object of a version, ``fetch_version`` brings a
