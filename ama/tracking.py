@@ -1,10 +1,11 @@
-"""Keeping a work tree's asset up to date with the remote.
+"""Keeping a work tree's asset up to date with the remote, and checking out a version.
 
 ``fetch_latest`` brings the asset's newest committed version into the local
 store and moves the local ref to it (``fetch``). ``pull_files`` is what
 ``pull`` checks out: that version's files with the changes staged here on
 top of them, so that staged work survives a pull and the next commit
-builds on the new version.
+builds on the new version. ``checkout_version`` fetches a version and
+materialises it (``checkout``, ``clone``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assets import Assets
+from .checkout import materialize
 from .errors import Conflict, NotFound, UsageError
 from .index import Index
 from .objects import Commit, file_mode, walk_tree
@@ -111,3 +113,17 @@ def _same(a: tuple[str, int, str] | None, b: tuple[str, int, str] | None) -> boo
     if a is None or b is None:
         return a is b
     return a[0] == b[0] and a[2] == b[2]
+
+
+def checkout_version(repo: Repo, remote: Remote, target, force: bool, jobs: int) -> tuple[int, int]:
+    """Fetch what is missing and materialise ``target`` (a Resolved)."""
+    commit, files = fetch_version(repo, remote, target.commit, jobs)
+    wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
+    head = Head(target.cls, target.seq, target.version, target.commit)
+    # The ref is set only once the version's paths were accepted and placed:
+    # a refused version must leave no ref behind.
+    done = materialize(repo, wanted, head, force, tree=commit.tree)
+    ref = f"assets/{target.cls}/{target.seq}"
+    if read_ref(repo, ref) is None:
+        update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")
+    return done

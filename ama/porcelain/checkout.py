@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
-from ..checkout import materialize
 from ..pointer import read_pointer
-from ..refs import Head, read_head, read_ref, update_ref
+from ..refs import read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
+from ..tracking import checkout_version
 from ..txnlock import TxnLock
 from ..version_names import resolve
-from ..version_transfer import fetch_version
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -69,17 +68,3 @@ def _checkout_paths(repo: Repo, args: argparse.Namespace) -> int:
             written, already = restore(repo, source, files, stage=True, force=args.force, jobs=args.jobs, progress=bar.advance)
     report(written, already, args.quiet)
     return 0
-
-
-def checkout_version(repo: Repo, remote, target, force: bool, jobs: int) -> tuple[int, int]:
-    """Fetch what is missing and materialise ``target`` (a Resolved)."""
-    commit, files = fetch_version(repo, remote, target.commit, jobs)
-    wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
-    head = Head(target.cls, target.seq, target.version, target.commit)
-    # The ref is set only once the version's paths were accepted and placed:
-    # a refused version must leave no ref behind.
-    done = materialize(repo, wanted, head, force, tree=commit.tree)
-    ref = f"assets/{target.cls}/{target.seq}"
-    if read_ref(repo, ref) is None:
-        update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")
-    return done

@@ -33,8 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..porcelain.checkout import checkout_version
     from ..remotes import open_repo_remote
+    from ..tracking import checkout_version
 
     url = args.remote or default_store_url()
     cls = args.name.split("/", 1)[0]
