@@ -71,6 +71,7 @@ class Entry:
 
     @property
     def is_dir(self) -> bool:
+        """Whether this is a directory (else a file)."""
         return self.kind == DIRECTORY
 
 
@@ -448,6 +449,7 @@ class ContentReader(io.RawIOBase):
 
     @property
     def size(self) -> int:
+        """The content's size in bytes, as its version records it."""
         return self._size
 
     @property

@@ -167,6 +167,7 @@ class Status:
 
     @property
     def clean(self) -> bool:
+        """Nothing staged, changed or untracked."""
         return not (self.staged or self.changed or self.untracked)
 
 
