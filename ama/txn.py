@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import uuid
 
-from . import failpoint, ident
+from . import failpoint, ident, ui
 from .assets import COMMITTED, RESERVED, Assets
 from .errors import EXIT_IO, AmaError, Conflict, LockHeld, NotFound
 from .fsutil import LockFile
@@ -63,6 +63,7 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
     if resuming and pending.version is not None and not _reservation_holds(assets, pending):
         # The reservation is gone from the remote (deleted, expired, the
         # remote reset): nothing was committed under it, so reserve afresh.
+        ui.info(f"the reservation of {pending.describe()} is gone from the remote; reserving a new version")
         pending.version = None
         pending.commit = None
         if pending.parent is None and not _asset_exists(assets, pending):

@@ -40,8 +40,9 @@ def versions(remote: Path) -> dict[int, dict]:
 def test_commit_reserves_again_when_the_reservation_was_deleted(tmp_path: Path) -> None:
     work, remote, env = started(tmp_path, versions_before=1)
     (remote / "assets" / CLS / "1" / "versions" / "2.json").unlink()
-    out = ok(run_ama("commit", cwd=work, env=env)).out
-    assert "data/1 version 2" in out
+    r = ok(run_ama("commit", cwd=work, env=env))
+    assert "data/1 version 2" in r.out
+    assert "the reservation of data/1 version 2 is gone from the remote; reserving a new version" in r.err
     assert versions(remote)[2]["status"] == "committed"
     assert not (work / ".ama" / "PENDING").exists()
 
