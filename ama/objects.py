@@ -186,8 +186,14 @@ class Commit:
 
 
 def write_index_tree(store, index) -> str:
-    """Write the trees of an index's files into ``store``; root tree id."""
-    return build_trees(index_files(index), store.write_bytes)
+    """Write the trees of an index's files into ``store``; root tree id.
+
+    The trees are written as one batch (``Store.batch``): durable with one
+    file-system sync rather than one fsync per tree, and all of them durable
+    before the root id is returned for anything to refer to.
+    """
+    with store.batch() as batch:
+        return build_trees(index_files(index), batch.write)
 
 
 def index_files(index) -> dict[str, tuple[str, int, int]]:

@@ -5,13 +5,17 @@ is kept to what the backend's ``put_object``/``get_object`` does itself: one
 existence query for the whole push, then one task per missing object on a
 bounded thread pool. Threads suit both backends: the work is system calls
 and network waits, and BLAKE3 releases the GIL while it hashes.
+
+Tasks are handed to the pool a few at a time (``IN_FLIGHT_PER_JOB`` per
+thread), never all up front: a push of a million files holds a few dozen
+futures, not a million, so memory follows what is in flight.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -22,6 +26,10 @@ __all__ = ["PushResult", "fetch_objects", "push_objects"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Tasks queued per thread beyond the running one: enough that a thread
+# never waits for the producer, few enough that memory stays flat.
+IN_FLIGHT_PER_JOB = 4
 
 
 @dataclass
@@ -76,7 +84,8 @@ def push_objects(
             missing.append(digest)
 
     def push_one(digest: str) -> tuple[bool | None, int, list[tuple[str, str]]]:
-        """(created, size) from the first source that verifies; None if none did."""
+        """(created, size, refused) from the first source that verifies;
+        created is None if none did."""
         meter = _Meter(report, sum(size for _, size in sources[digest]))
         refused = []
         try:
@@ -91,7 +100,7 @@ def push_objects(
         finally:
             meter.finish()
 
-    for digest, (created, size, refused) in zip(missing, _run(push_one, missing, jobs), strict=True):
+    for digest, (created, size, refused) in _run(push_one, missing, jobs):
         result.bad.extend(refused)
         if created:
             result.uploaded.append(digest)
@@ -114,30 +123,47 @@ def fetch_objects(
     """
     _check_jobs(jobs)
     report = _serialized(progress)
-    _run(lambda item: remote.get_object(item[0], item[1], report), items, jobs)
+    for _ in _run(lambda item: remote.get_object(item[0], item[1], report), items, jobs):
+        pass
 
 
-def _run(fn: Callable[[T], R], items: list[T], jobs: int) -> list[R]:
-    """``fn`` over ``items`` on ``jobs`` threads, results in order.
+def _run(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[T, R]]:
+    """``(item, fn(item))`` for every item, run on ``jobs`` threads, in the
+    order they finish.
 
-    The first exception cancels every task not yet started, waits for the
-    running ones (so no thread outlives the call) and is raised.
+    Items are taken from ``items`` only as threads free up, at most
+    ``jobs * IN_FLIGHT_PER_JOB`` queued at a time. The first exception stops
+    taking new items, waits for the running ones (so no thread outlives the
+    call) and is raised.
     """
-    if not items:
-        return []
-    if jobs == 1 or len(items) == 1:
-        return [fn(item) for item in items]
-    pool = ThreadPoolExecutor(min(jobs, len(items)), thread_name_prefix="ama-transfer")
-    futures: list[Future[R]] = []
+    if jobs == 1:
+        for item in items:
+            yield item, fn(item)
+        return
+    source = iter(items)
+    limit = jobs * IN_FLIGHT_PER_JOB
+    pool = ThreadPoolExecutor(jobs, thread_name_prefix="ama-transfer")
+    running: dict[Future[R], T] = {}
     try:
-        futures = [pool.submit(fn, item) for item in items]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for fut in futures:
-            if fut.done() and not fut.cancelled() and fut.exception() is not None:
-                raise fut.exception()  # type: ignore[misc]
-        return [fut.result() for fut in futures]
+        exhausted = False
+        while True:
+            while not exhausted and len(running) < limit:
+                item = next(source, _END)
+                if item is _END:
+                    exhausted = True
+                else:
+                    running[pool.submit(fn, item)] = item  # type: ignore[index]
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = running.pop(fut)
+                yield item, fut.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END = object()
 
 
 def _check_jobs(jobs: int) -> None:
