@@ -41,6 +41,7 @@ PORCELAIN = {
     "config": ("ama.porcelain.config", "get or set repository options"),
     "alias": ("ama.porcelain.alias", "name an asset: CLASS/ALIAS"),
     "inputs": ("ama.porcelain.inputs", "record lineage: versions the next commit was made from"),
+    "prune": ("ama.porcelain.prune", "free local space: drop contents of older versions the remote holds"),
     "gc": ("ama.porcelain.gc", "drop unreferenced local objects; expire abandoned reservations"),
     "hooks": ("ama.porcelain.hooks", "install, remove or show ama's git hooks"),
 }
@@ -52,7 +53,7 @@ PLUMBING = {
     "write-tree": ("ama.plumbing.write_tree", "write the index as trees, print the root tree id"),
     "cat-file": ("ama.plumbing.cat_file", "show an object's type, size or content"),
     "ls-tree": ("ama.plumbing.ls_tree", "list a tree object"),
-    "fsck": ("ama.plumbing.fsck", "verify every stored object against its name"),
+    "fsck": ("ama.plumbing.fsck", "verify stored objects against their names, locally or on a remote"),
     "push-staged": ("ama.plumbing.push_staged", "upload every staged content the remote lacks, verified"),
     "commit-tree": ("ama.plumbing.commit_tree", "write a commit object, print its id"),
     "update-ref": ("ama.plumbing.update_ref", "move a ref, compare-and-swap on OLD"),

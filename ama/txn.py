@@ -101,6 +101,12 @@ def execute(repo: Repo, remote: Remote, index: Index, pending: Pending, resuming
         push_staged(repo, remote, index, jobs=jobs)
         failpoint.hit("after-contents")
         push_closure(repo, remote, commit_id, pending.tree, jobs=jobs)
+        # 'ama gc --remote' may have removed an object this commit found
+        # present and did not send: look once more, send what is gone, and
+        # only then let the version record name them (docs/commit-protocol.md,
+        # "Remote garbage collection").
+        push_staged(repo, remote, index, jobs=jobs)
+        push_closure(repo, remote, commit_id, pending.tree, jobs=jobs)
         failpoint.hit("before-version")
         size = index.total_size()
         assets.commit_version(

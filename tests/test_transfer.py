@@ -37,7 +37,7 @@ def test_the_runner_takes_items_only_as_threads_free_up() -> None:
             finished += 1
         return i * 2
 
-    results = dict(transfer._run(work, items(), jobs=4))
+    results = dict(transfer.run_bounded(work, items(), jobs=4))
 
     assert results == {i: i * 2 for i in range(2000)}
     assert most_ahead <= 4 * transfer.IN_FLIGHT_PER_JOB + 1
@@ -57,7 +57,7 @@ def test_the_runner_stops_taking_items_after_a_failure() -> None:
         return i
 
     with pytest.raises(ValueError, match="boom"):
-        for _ in transfer._run(work, items(), jobs=4):
+        for _ in transfer.run_bounded(work, items(), jobs=4):
             pass
     assert len(taken) < 200
 

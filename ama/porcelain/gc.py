@@ -20,6 +20,14 @@ commit is never expired. --dry-run reports without changing anything.
 gc holds the repository's transaction and index locks, so no commit, add or
 checkout runs meanwhile. It refuses to run when core.objects puts the store
 outside .ama/ (another work tree may share it).
+
+--remote NAME without --expire-reservations collects garbage on that remote
+instead of locally: it expires reservations (of every class) older than
+--older-than HOURS (default 24), then removes the objects no committed
+version names that are older than that too, and the temporary files and
+unfinished multipart uploads older than that. While any commit is in flight
+(a live reservation), or as soon as one starts, objects are left alone. See
+docs/storage.md and docs/commit-protocol.md.
 """
 
 from __future__ import annotations
@@ -51,8 +59,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expire-reservations", action="store_true",
                    help="abandon stale version reservations on the remote")
     p.add_argument("--older-than", type=float, metavar="HOURS",
-                   help="with --expire-reservations: reservations older than this (default: 24)")
-    p.add_argument("--remote", help="remote for --expire-reservations (default: core.remote, else origin)")
+                   help="reservations (and with --remote: objects, temporary files) older than this (default: 24)")
+    p.add_argument("--remote", metavar="NAME",
+                   help="collect garbage on this remote; with --expire-reservations: the remote to expire on")
 
 
 @dataclass
@@ -65,10 +74,12 @@ class Sweep:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.older_than is not None and not args.expire_reservations:
-        raise UsageError("--older-than goes with --expire-reservations")
+    if args.older_than is not None and not (args.expire_reservations or args.remote):
+        raise UsageError("--older-than goes with --expire-reservations or --remote")
     if args.older_than is not None and args.older_than < 0:
         raise UsageError("--older-than takes a number of hours from 0")
+    if args.remote and not args.expire_reservations:
+        return _collect_remote(args)
     repo = Repo.discover()
     if repo.config.get("core.objects"):
         raise UsageError(
@@ -84,6 +95,36 @@ def run(args: argparse.Namespace) -> int:
             hours = 24.0 if args.older_than is None else args.older_than
             expire(repo, args, hours * 3600, pending.txid if pending else None)
     return 0
+
+
+def _collect_remote(args: argparse.Namespace) -> int:
+    from ..remotegc import collect
+
+    repo = Repo.discover()
+    pending = Pending.load(repo)
+    hours = 24.0 if args.older_than is None else args.older_than
+    with open_repo_remote(repo, args.remote) as remote:
+        sweep = collect(remote, hours * 3600, args.dry_run, keep_txid=pending.txid if pending else None)
+    forms = ("would expire", "would remove") if args.dry_run else ("expired", "removed")
+    if sweep.expired:
+        ui.out(f"{forms[0]} {_plural(len(sweep.expired), 'reservation')}: {', '.join(sweep.expired)}")
+    if sweep.objects_skipped:
+        ui.out(f"left unreferenced objects alone: {sweep.objects_skipped}; run gc again later")
+    elif sweep.objects:
+        ui.out(f"{forms[1]} {_plural(len(sweep.objects), 'unreferenced object')}, "
+               f"{ui.human_size(sweep.object_bytes)}")
+    if sweep.leftovers:
+        ui.out(f"{forms[1]} {len(sweep.leftovers)} temporary file(s) or unfinished upload(s), "
+               f"{ui.human_size(sweep.leftover_bytes)}")
+    if sweep.young:
+        ui.out(f"kept {_plural(sweep.young, 'unreferenced object')} younger than {hours:g} hours")
+    if not (sweep.expired or sweep.objects or sweep.leftovers or sweep.objects_skipped or sweep.young):
+        ui.out(f"nothing to remove on {args.remote}")
+    return 0
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def reachable(repo: Repo, index: Index, pending: Pending | None) -> set[str]:

@@ -23,8 +23,11 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
+
+from blake3 import blake3
 
 from ama.hashing import hash_fd
 
@@ -56,6 +59,17 @@ def short(digest: str) -> str:
 def object_key(digest: str) -> str:
     """Where a content, tree or commit object lives on a remote."""
     return f"objects/{digest[:2]}/{digest[2:]}"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Something a writer left behind on a remote: a temporary file of a
+    directory remote, an unfinished multipart upload on S3."""
+
+    name: str  # shown to the user
+    started: float  # when it was begun or last written, seconds since the epoch
+    size: int  # bytes it holds, when known (0 otherwise)
+    handle: object  # what the backend needs to remove it
 
 
 class Remote(ABC):
@@ -128,6 +142,44 @@ class Remote(ABC):
         incrementally). ``NotFound`` (raised by this call, before any chunk)
         if the remote lacks the object. Memory stays at one chunk.
         """
+
+    @abstractmethod
+    def replace_object(self, digest: str, path: str, progress: Progress | None = None) -> None:
+        """Put the file at ``path`` over object ``digest``, which is present
+        but damaged (``ama fsck --remote --repair``); verified like
+        ``put_object``. Readers see the old bytes or the new, never a mix."""
+
+    @abstractmethod
+    def object_size(self, digest: str) -> int | None:
+        """The size in bytes of object ``digest`` on the remote; None if absent."""
+
+    def hash_object(self, digest: str, progress: Progress | None = None) -> str:
+        """The BLAKE3 of the bytes the remote holds as object ``digest``.
+
+        Read as a stream (``read_object``), nothing is written locally;
+        ``NotFound`` if absent.
+        """
+        hasher = blake3(max_threads=blake3.AUTO)
+        for chunk in self.read_object(digest):
+            hasher.update(chunk)
+            if progress:
+                progress(len(chunk))
+        return hasher.hexdigest()
+
+    # -- cleaning up -----------------------------------------------------
+
+    @abstractmethod
+    def list_objects(self) -> Iterator[tuple[str, float, int]]:
+        """(digest, time written, size) of every object on the remote."""
+
+    @abstractmethod
+    def leftovers(self) -> Iterator[Leftover]:
+        """Temporary files and unfinished uploads that writers left behind,
+        including ones still being written (the caller decides by age)."""
+
+    @abstractmethod
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove one leftover; one already gone is not an error."""
 
     def close(self) -> None:  # noqa: B027 - deliberately optional: a directory has nothing to release
         """Release connections and pools."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from ama import failpoint, fsutil
@@ -45,6 +45,7 @@ from ama.remote._files import (
 )
 from ama.remote.base import (
     SMALL_OBJECT,
+    Leftover,
     Progress,
     Remote,
     hash_file,
@@ -186,10 +187,26 @@ class LocalRemote(Remote):
         return {d for d in set(digests) if os.path.isfile(self.path_of(object_key(d)))}
 
     def put_object(self, digest: str, path: str, progress: Progress | None = None) -> bool:
+        if os.path.isfile(self.path_of(object_key(digest))):
+            return False
+        return self._publish_copy(digest, path, progress, self._publish_new)
+
+    def replace_object(self, digest: str, path: str, progress: Progress | None = None) -> None:
+        def replace(tmp: str, final: str) -> bool:
+            # Under the key's lock, as every other replacement of a name.
+            with self._locked(final):
+                os.replace(tmp, final)
+            return True
+
+        self._publish_copy(digest, path, progress, replace)
+
+    def _publish_copy(
+        self, digest: str, path: str, progress: Progress | None, publish: Callable[[str, str], bool]
+    ) -> bool:
+        """Copy ``path`` to a temp file beside object ``digest``, verify the
+        copy's hash, fsync it and ``publish(tmp, final)``."""
         key = object_key(digest)
         final = self.path_of(key)
-        if os.path.isfile(final):
-            return False
         directory = os.path.dirname(final)
         with open_source(path) as src:
             try:
@@ -204,7 +221,7 @@ class LocalRemote(Remote):
                         )
                     os.fsync(tmp.fileno())
                     failpoint.hit("remote-object-copied")
-                    created = self._publish_new(tmp.name, final)
+                    created = publish(tmp.name, final)
                 finally:
                     discard_temp(tmp)
                 if created:
@@ -229,7 +246,7 @@ class LocalRemote(Remote):
                     if actual != digest:
                         raise IntegrityError(
                             f"remote {self.url}: object {short(digest)} is corrupt "
-                            f"(its bytes hash to {short(actual)}); run fsck on the remote"
+                            f"(its bytes hash to {short(actual)}); check the remote with 'ama fsck --remote NAME --full'"
                         )
                 except BaseException:
                     discard_temp(tmp)
@@ -262,6 +279,70 @@ class LocalRemote(Remote):
                 yield chunk
         finally:
             os.close(fd)
+
+    def object_size(self, digest: str) -> int | None:
+        key = object_key(digest)
+        try:
+            st = os.stat(self.path_of(key))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise self._error("read", key, e) from e
+        return st.st_size
+
+    def hash_object(self, digest: str, progress: Progress | None = None) -> str:
+        key = object_key(digest)
+        path = self.path_of(key)
+        try:
+            actual = hash_file(path)
+            if progress:
+                progress(os.path.getsize(path))
+        except FileNotFoundError:
+            raise NotFound(f"remote {self.url}: object {digest} not found") from None
+        except OSError as e:
+            raise self._error("read", key, e) from e
+        return actual
+
+    # -- cleaning up ---------------------------------------------------------
+
+    def list_objects(self) -> Iterator[tuple[str, float, int]]:
+        base = os.path.join(self.root, "objects")
+        try:
+            heads = sorted(os.listdir(base))
+        except FileNotFoundError:
+            return
+        for head in heads:
+            try:
+                entries = sorted(os.scandir(os.path.join(base, head)), key=lambda e: e.name)
+            except NotADirectoryError:
+                continue
+            for entry in entries:
+                if len(head) == 2 and len(entry.name) == 62 and entry.is_file(follow_symlinks=False):
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    yield head + entry.name, st.st_mtime, st.st_size
+
+    def leftovers(self) -> Iterator[Leftover]:
+        for directory, dirs, files in os.walk(self.root):
+            dirs.sort()
+            for name in sorted(files):
+                if not name.startswith(TMP_PREFIX):
+                    continue
+                path = os.path.join(directory, name)
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
+                    continue
+                yield Leftover(os.path.relpath(path, self.root), st.st_mtime, st.st_size, path)
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        path = str(leftover.handle)
+        try:
+            unlink_quietly(path)
+        except OSError as e:
+            raise self._error("delete", leftover.name, e) from e
 
     # -- internals ---------------------------------------------------------
 

@@ -50,6 +50,7 @@ from ama.remote._files import (
 )
 from ama.remote.base import (
     SMALL_OBJECT,
+    Leftover,
     Progress,
     Remote,
     hash_file,
@@ -322,7 +323,7 @@ class S3Remote(Remote):
             if actual != digest:
                 raise IntegrityError(
                     f"remote {self.url}: object {short(digest)} is corrupt "
-                    f"(its bytes hash to {short(actual)}); run fsck on the remote"
+                    f"(its bytes hash to {short(actual)}); check the remote with 'ama fsck --remote NAME --full'"
                 )
             commit_temp(tmp, dest)
         except OSError as e:
@@ -365,6 +366,76 @@ class S3Remote(Remote):
                     body = self._open_stream(full, what, offset)
         finally:
             body.close()
+
+    def replace_object(self, digest: str, path: str, progress: Progress | None = None) -> None:
+        key = object_key(digest)
+        with open_source(path) as src:
+            size = os.fstat(src.fileno()).st_size
+            if size < self.multipart_threshold:
+                data = read_all(src.fileno(), size)
+                _check_digest(hash_bytes(data), digest, path)
+                try:
+                    etag = self._call("head_object", key, Key=self.s3_key(key))["ETag"]
+                    condition = {"IfMatch": etag}
+                except NotFound:
+                    condition = {"IfNoneMatch": "*"}
+                # Only over the damaged bytes just seen: a concurrent repair
+                # that got there first is left standing.
+                with contextlib.suppress(PreconditionFailed):
+                    self._conditional_put(f"object {digest}", Key=self.s3_key(key), Body=data, **condition)
+                if progress:
+                    progress(len(data))
+                return
+        # A multipart upload cannot be completed over an object on every
+        # store; the damaged one is removed first (readers briefly find it
+        # missing, never wrong) and the good copy uploaded as usual.
+        self.delete(key)
+        self.put_object(digest, path, progress)
+
+    def object_size(self, digest: str) -> int | None:
+        key = object_key(digest)
+        try:
+            return int(self._call("head_object", key, Key=self.s3_key(key))["ContentLength"])
+        except NotFound:
+            return None
+
+    def list_objects(self) -> Iterator[tuple[str, float, int]]:
+        strip = len(self.s3_key("objects/"))
+        kwargs: dict[str, Any] = {"Prefix": self.s3_key("objects/")}
+        while True:
+            resp = self._call("list_objects_v2", "listing objects/", **kwargs)
+            for obj in resp.get("Contents", ()):
+                head, _, rest = obj["Key"][strip:].partition("/")
+                if len(head) == 2 and len(rest) == 62:
+                    yield head + rest, obj["LastModified"].timestamp(), int(obj["Size"])
+            if not resp.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = resp["NextContinuationToken"]
+
+    def leftovers(self) -> Iterator[Leftover]:
+        kwargs: dict[str, Any] = {"Prefix": self._base}
+        while True:
+            resp = self._call("list_multipart_uploads", "listing unfinished uploads", **kwargs)
+            for upload in resp.get("Uploads", ()):
+                key = upload["Key"][len(self._base):]
+                started = upload["Initiated"].timestamp()
+                yield Leftover(f"{key} (unfinished upload)", started, 0, (upload["Key"], upload["UploadId"]))
+            if not resp.get("IsTruncated"):
+                return
+            kwargs["KeyMarker"] = resp.get("NextKeyMarker")
+            kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full, upload_id = leftover.handle  # type: ignore[misc]
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+        except ClientError as e:
+            if _code(e) not in ("NoSuchUpload", "NoSuchKey", "404"):
+                raise self._translate(e, leftover.name) from e
+        except BotoCoreError as e:
+            raise self._translate(e, leftover.name) from e
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -22,7 +22,7 @@ from typing import TypeVar
 from ama.errors import BadPath, IntegrityError, UsageError
 from ama.remote.base import Progress, Remote
 
-__all__ = ["PushResult", "fetch_objects", "push_objects"]
+__all__ = ["PushResult", "fetch_objects", "push_objects", "run_bounded"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -100,7 +100,7 @@ def push_objects(
         finally:
             meter.finish()
 
-    for digest, (created, size, refused) in _run(push_one, missing, jobs):
+    for digest, (created, size, refused) in run_bounded(push_one, missing, jobs):
         result.bad.extend(refused)
         if created:
             result.uploaded.append(digest)
@@ -123,11 +123,11 @@ def fetch_objects(
     """
     _check_jobs(jobs)
     report = _serialized(progress)
-    for _ in _run(lambda item: remote.get_object(item[0], item[1], report), items, jobs):
+    for _ in run_bounded(lambda item: remote.get_object(item[0], item[1], report), items, jobs):
         pass
 
 
-def _run(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[T, R]]:
+def run_bounded(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[T, R]]:
     """``(item, fn(item))`` for every item, run on ``jobs`` threads, in the
     order they finish.
 
