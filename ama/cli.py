@@ -41,6 +41,7 @@ PORCELAIN = {
     "config": ("ama.porcelain.config", "get or set repository options"),
     "alias": ("ama.porcelain.alias", "name an asset: CLASS/ALIAS"),
     "inputs": ("ama.porcelain.inputs", "record lineage: versions the next commit was made from"),
+    "push": ("ama.porcelain.push", "copy committed versions to another remote"),
     "prune": ("ama.porcelain.prune", "free local space: drop contents of older versions the remote holds"),
     "gc": ("ama.porcelain.gc", "drop unreferenced local objects; expire abandoned reservations"),
     "hooks": ("ama.porcelain.hooks", "install, remove or show ama's git hooks"),
