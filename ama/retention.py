@@ -178,3 +178,62 @@ def check_remote_holds(remote, sizes: dict[str, int], by_hash: bool, jobs: int) 
             problems.append(Shortfall(digest, problem))
     problems.sort(key=lambda s: s.digest)
     return problems
+
+
+@dataclass
+class Usage:
+    """What the local store holds, by what it is for (``ama du``)."""
+
+    tracked: tuple[int, int] = (0, 0)  # (count, bytes) of contents the index names
+    shared: int = 0  # bytes of those that are also work-tree files (hardlinks)
+    pending: tuple[int, int] = (0, 0)  # contents of kept versions / a pending commit, not staged
+    older: tuple[int, int] = (0, 0)  # contents only older versions name
+    older_freed: int = 0  # what removing them frees (not linked elsewhere)
+    metadata: tuple[int, int] = (0, 0)  # trees and commits
+    unreferenced: tuple[int, int] = (0, 0)
+    total: int = 0
+
+
+def usage(repo: Repo, result: Plan) -> Usage:
+    """Sort every object of the store into the ``Usage`` buckets."""
+    store = repo.store
+    counts: dict[str, list[int]] = {k: [0, 0] for k in ("tracked", "pending", "older", "metadata", "unreferenced")}
+    u = Usage()
+    for digest in store.iter_ids():
+        try:
+            st = os.lstat(store.path(digest))
+        except FileNotFoundError:
+            continue
+        if digest in result.tracked:
+            bucket = "tracked"
+            if st.st_nlink > 1:
+                u.shared += st.st_size
+        elif digest in result.needed:
+            bucket = "pending"
+        elif digest in result.older:
+            bucket = "older"
+            if st.st_nlink == 1:
+                u.older_freed += st.st_size
+        elif _is_metadata(store.path(digest), st.st_size):
+            bucket = "metadata"
+        else:
+            bucket = "unreferenced"
+        counts[bucket][0] += 1
+        counts[bucket][1] += st.st_size
+        u.total += st.st_size
+    u.tracked, u.pending, u.older, u.metadata, u.unreferenced = (
+        tuple(counts[k]) for k in ("tracked", "pending", "older", "metadata", "unreferenced")  # type: ignore[assignment]
+    )
+    return u
+
+
+def _is_metadata(path: str, size: int) -> bool:
+    """Whether the object is a tree or a commit (by its first bytes)."""
+    if size > 64 << 20:
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    return object_type(head) != "file"
