@@ -20,6 +20,7 @@ would silently change a stored object. See ``docs/remote-layout.md``.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -65,7 +66,9 @@ _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
 # "the copy failed": fall back to read/write.
 _NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 
-_COPY_CHUNK = 64 << 20
+# Large copies go in chunks this size: a killed upload leaves a partial
+# temporary file that is whole up to a chunk boundary, or close to one.
+_COPY_CHUNK = 16 << 20
 _READ_CHUNK = 1 << 20
 _OBJECT_MODE = 0o444
 
@@ -211,7 +214,11 @@ class LocalRemote(Remote):
         with open_source(path) as src:
             try:
                 os.makedirs(directory, exist_ok=True)
-                tmp = self._new_temp(_OBJECT_MODE)
+                if os.fstat(src.fileno()).st_size < SMALL_OBJECT:
+                    tmp = self._new_temp(_OBJECT_MODE)
+                else:
+                    os.makedirs(self.temp_dir, exist_ok=True)
+                    tmp = _upload_temp(self.temp_dir, digest, src)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -219,6 +226,7 @@ class LocalRemote(Remote):
                             f"{path}: content changed since it was added "
                             f"(hashes to {short(actual)}, expected {short(digest)}); add it again"
                         )
+                    os.fchmod(tmp.fileno(), _OBJECT_MODE)
                     os.fsync(tmp.fileno())
                     failpoint.hit("remote-object-copied")
                     created = publish(tmp.name, final)
@@ -328,7 +336,7 @@ class LocalRemote(Remote):
         for directory, dirs, files in os.walk(self.root):
             dirs.sort()
             for name in sorted(files):
-                if not name.startswith(TMP_PREFIX):
+                if not fsutil.is_temp_name(name):
                     continue
                 path = os.path.join(directory, name)
                 try:
@@ -444,11 +452,52 @@ def _copy_hashed(src: OpenFile, dst: OpenFile, progress: Progress | None) -> str
     return hash_file(dst.name)
 
 
+def _upload_temp(directory: str, digest: str, src: OpenFile) -> OpenFile:
+    """The temporary file an upload of object ``digest`` writes.
+
+    A large object gets a name of its own, ``.ama-tmp-<first 16 hex of its
+    id>``, held under an flock while it is written: an upload killed midway
+    leaves it behind, and the next upload of the same object continues it
+    after the bytes already there were compared with the source (kept up to
+    the first chunk that differs). If another process holds it (uploading
+    the same object right now), or for small objects, a fresh random name.
+    """
+    name = os.path.join(directory, f"{fsutil.TEMP_PREFIX}{digest[:16]}")
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return new_temp(directory, _OBJECT_MODE)
+    try:
+        kept = _same_prefix(src.fileno(), fd)
+        os.ftruncate(fd, kept)
+        os.lseek(fd, kept, os.SEEK_SET)
+        os.lseek(src.fileno(), kept, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return OpenFile(fd, name)
+
+
+def _same_prefix(a: int, b: int) -> int:
+    """How many leading bytes of ``b`` equal ``a``'s, in whole 1 MiB blocks
+    (or up to the end of ``b``)."""
+    offset = 0
+    while True:
+        theirs = os.pread(b, _READ_CHUNK, offset)
+        if not theirs or os.pread(a, len(theirs), offset) != theirs:
+            return offset
+        offset += len(theirs)
+
+
 def _copy_large(src: int, dst: int, progress: Progress | None) -> None:
+    """Copy from the current offsets of ``src`` and ``dst`` to the end."""
     try:
         while n := os.copy_file_range(src, dst, _COPY_CHUNK):
             if progress:
                 progress(n)
+            failpoint.hit("remote-copy-chunk")
         return
     except OSError as e:
         if e.errno not in _NO_COPY_RANGE:
