@@ -79,3 +79,38 @@ def test_a_commit_killed_while_uploading_a_large_file_resumes_it(e2e_work: Work)
     assert not partial.exists()
     assert (store_dir(w) / object_key(hash_bytes(data))).read_bytes() == data
     assert w.ok("fsck", "--remote", "origin", "--full").out == ""
+
+
+def test_an_unfinished_s3_upload_is_continued_after_its_verified_parts(remote, remote_kind: str, tmp_path: Path) -> None:
+    import pytest
+
+    if remote_kind == "local":
+        pytest.skip("multipart uploads are S3's")
+    from ama.remote.s3 import MIN_PART_SIZE
+
+    data = big(4, 4 * MIN_PART_SIZE + 123)
+    digest = hash_bytes(data)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    client, full = remote.client, remote.s3_key(object_key(digest))
+    checksum = client.meta.config.request_checksum_calculation == "when_supported"
+    extra = {"ChecksumAlgorithm": "CRC32"} if checksum else {}
+    # A push killed after three parts, the third of which holds other bytes.
+    upload = client.create_multipart_upload(Bucket=remote.bucket, Key=full, **extra)["UploadId"]
+    for number, body in ((1, data[:MIN_PART_SIZE]), (2, data[MIN_PART_SIZE : 2 * MIN_PART_SIZE]),
+                         (3, b"\0" * MIN_PART_SIZE)):
+        client.upload_part(Bucket=remote.bucket, Key=full, UploadId=upload, PartNumber=number, Body=body)
+    sent: list[int] = []
+    upload_part = client.upload_part
+
+    def counting(**kw):
+        sent.append(kw["PartNumber"])
+        return upload_part(**kw)
+
+    client.upload_part = counting
+
+    assert remote.put_object(digest, str(src))
+
+    assert sorted(sent) == [3, 4, 5]
+    assert remote.hash_object(digest) == digest
+    assert list(remote.leftovers()) == []

@@ -13,11 +13,13 @@ fifth of a second, which ``ama --version`` must not pay.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -451,12 +453,15 @@ class S3Remote(Remote):
         part_size = max(self.part_size, -(-size // MAX_PARTS))
         checksum = self.client.meta.config.request_checksum_calculation == "when_supported"
         extra = {"ChecksumAlgorithm": "CRC32"} if checksum else {}
-        upload_id = self._call("create_multipart_upload", what, Key=full, **extra)["UploadId"]
         hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        upload_id, kept = self._resumable_upload(full, what, fd, part_size, bool(extra), hasher, progress)
+        if upload_id is None:
+            upload_id = self._call("create_multipart_upload", what, Key=full, **extra)["UploadId"]
+        os.lseek(fd, len(kept) * part_size, os.SEEK_SET)
         futures: list[Future[dict[str, Any]]] = []
         failed = threading.Event()
         try:
-            number = 1
+            number = len(kept) + 1
             while not failed.is_set():
                 self._buffers.acquire()
                 try:
@@ -474,7 +479,7 @@ class S3Remote(Remote):
                 futures.append(fut)
                 number += 1
                 del chunk
-            parts = [fut.result() for fut in futures]
+            parts = kept + [fut.result() for fut in futures]
             _check_digest(hasher.hexdigest(), digest, path)
             try:
                 self._conditional_put(
@@ -495,6 +500,54 @@ class S3Remote(Remote):
             self._abort(full, upload_id)
             raise
         return True
+
+    def _resumable_upload(
+        self, full: str, what: str, fd: int, part_size: int, checksum: bool, hasher: Any, progress: Progress | None
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        """An unfinished multipart upload of this object that a killed push
+        left (the newest, if several), and its parts from part 1 on that hold
+        exactly the file's bytes (same size, ETag = MD5 of the bytes read
+        here now), each fed to ``hasher``. The upload then continues after
+        them; parts past the first that differs are uploaded again. The store
+        itself records the upload, so any later push of the same object, from
+        any work tree, finds it. (None, []) if there is none."""
+        import hashlib
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            resp = self._call("list_multipart_uploads", what, Prefix=full)
+            uploads = [u for u in resp.get("Uploads", ()) if u["Key"] == full]
+            if not uploads:
+                return None, []
+            upload_id = max(uploads, key=lambda u: u["Initiated"])["UploadId"]
+            listed: dict[int, dict[str, Any]] = {}
+            kwargs: dict[str, Any] = {}
+            while True:
+                page = self._call("list_parts", what, Key=full, UploadId=upload_id, **kwargs)
+                listed.update((p["PartNumber"], p) for p in page.get("Parts", ()))
+                if not page.get("IsTruncated"):
+                    break
+                kwargs["PartNumberMarker"] = page["NextPartNumberMarker"]
+        except (RemoteError, NotFound, BotoCoreError, ClientError):
+            # Listing uploads is a convenience: without it, start afresh.
+            return None, []
+        kept: list[dict[str, Any]] = []
+        while (part := listed.get(len(kept) + 1)) is not None:
+            chunk = os.pread(fd, part_size, len(kept) * part_size)
+            if len(chunk) != part["Size"] or hashlib.md5(chunk, usedforsecurity=False).hexdigest() != part["ETag"].strip('"'):
+                break
+            hasher.update(chunk)
+            if progress:
+                progress(len(chunk))
+            entry = {"PartNumber": part["PartNumber"], "ETag": part["ETag"]}
+            if checksum:
+                # Not every store lists it; it is the CRC32 of these very bytes.
+                entry["ChecksumCRC32"] = part.get("ChecksumCRC32") or base64.b64encode(
+                    zlib.crc32(chunk).to_bytes(4, "big")
+                ).decode()
+            kept.append(entry)
+        return upload_id, kept
 
     def _upload_part(
         self, full: str, what: str, upload_id: str, number: int, chunk: bytes, progress: Progress | None
