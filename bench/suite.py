@@ -903,6 +903,70 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
 
     ama_one = one_file_back("ama")
     git_one = one_file_back("git")
+    # --- checking a remote, copying versions between remotes ---------------------------
+    def fsck_setup() -> None:
+        publish("ama")
+
+    ama_fsck = op(
+        Op(
+            "fsck-remote/ama",
+            "ama",
+            "ama fsck --remote origin --full",
+            lambda: ctx.cmd("ama", "fsck", "--remote", "origin", "--full", cwd=ctx.work / "push" / "ama"),
+            setup=fsck_setup,
+            repeat=s.slow_repeat,
+        )
+    )
+
+    mirror_root = ctx.work / "mirror" / "ama"
+    mirror_dir = ctx.root / "remotes" / "mirror-history"
+
+    def mirror_setup() -> None:
+        """Ten versions of the push set on a directory remote: the set, then
+        nine commits that each change a few small files."""
+        ctx.s3()
+        root = ctx.tree("mirror", "ama", ctx.push_set)
+        if ctx.state.get(root) == "mirror-ready":
+            return
+        shutil.rmtree(mirror_dir, ignore_errors=True)
+        ctx.fresh_repo("ama", root, remote=str(mirror_dir))
+        ctx.run("ama", "remote", "add", "s3", f"s3://{BUCKET}/mirror", cwd=root)
+        ctx.run("ama", "config", "remote.s3.endpoint", ctx.endpoint, cwd=root)
+        ctx.run("ama", "add", "data", cwd=root)
+        ctx.run("ama", "commit", "-m", "v1", cwd=root)
+        files = sorted(p for p in (root / "data").rglob("*") if p.is_file())
+        for v in range(2, 11):
+            for f in files[v * 7 : v * 7 + 5]:
+                f.unlink()
+                f.write_bytes(f"version {v} of {f.name}\n".encode() * 20)
+            ctx.run("ama", "add", "data", cwd=root)
+            ctx.run("ama", "commit", "-m", f"v{v}", cwd=root)
+        ctx.state[root] = "mirror-ready"
+
+    def mirror_op(tool: str) -> str:
+        def command() -> Command:
+            if tool == "ama":
+                return ctx.cmd("ama", "push", "--remote", "s3", "--all", cwd=mirror_root)
+            return ctx.cmd(
+                "aws", "s3", "sync", "--quiet", "--endpoint-url", ctx.endpoint,
+                str(mirror_dir), f"s3://{BUCKET}/sync/", cwd=mirror_root,
+            )
+
+        label = {"ama": "ama push --remote s3 --all", "aws": "aws s3 sync"}[tool]
+        return op(
+            Op(
+                f"mirror/{tool}",
+                tool,
+                label,
+                command,
+                setup=mirror_setup,
+                before_each=ctx.moto.reset,
+                repeat=s.slow_repeat,
+            )
+        )
+
+    ama_mirror = mirror_op("ama")
+    aws_mirror = mirror_op("aws")
 
     # --- peak memory of status with a large index -------------------------------------
     def mem_status(tool: str) -> str:
@@ -972,6 +1036,10 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
             metric="rss"),
         # Issue 11's target here is absolute (under 1 s at 100,000 files): read the median.
         Row(("get",), f"checkout one small file of a {n}-file version", ama_one, git_one),
+        Row(("fsck", "s3"), f"fsck --remote --full, {clone[6:]}", ama_fsck, aws_clone,
+            Target(1.25, "throughput >= 0.8x aws s3 cp download")),
+        Row(("mirror", "s3"), f"push --remote: 10 versions of {clone[6:]}, directory -> S3", ama_mirror, aws_mirror,
+            Target(1.0, ">= 1.0x aws s3 sync")),
     ]
     if s.extended:
         rows.append(
