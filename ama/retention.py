@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import failpoint
 from .checkout import MARKER
-from .index import F_SIZE, Index, entry_id
+from .index import Index
 from .objects import Commit, object_type, parse_tree
 from .refs import list_refs, read_head
 from .repo import Repo
@@ -43,8 +43,8 @@ def plan(repo: Repo, index: Index, pending: Pending | None, keep: int, keep_days
     """Sort the local store's contents into needed and older (see module doc)."""
     store = repo.store
     result = Plan()
-    for e in index.entries.values():
-        result.tracked[entry_id(e)] = e[F_SIZE]
+    for _path, digest, size, _mode in index.files():
+        result.tracked[digest] = size
     result.needed |= set(result.tracked)
     window_roots: list[str] = []
     if pending is not None:
