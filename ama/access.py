@@ -541,7 +541,7 @@ class ContentReader(io.RawIOBase):
         if self._fd >= 0:
             message += f" (the local copy {self._source.store.path(self._digest)}; run 'ama fsck')"
         else:
-            message += f" on remote {self._source.remote.url}; run fsck on the remote"
+            message += f" on remote {self._source.remote.url}; check it with 'ama fsck --remote NAME --full'"
         self._error = IntegrityError(message)
         self._release()
         raise self._error
