@@ -23,9 +23,9 @@ from . import failpoint
 from .checkout import MARKER
 from .index import Index
 from .objects import Commit, object_type, parse_tree
+from .pending import Pending
 from .refs import list_refs, read_head
 from .repo import Repo
-from .txn import Pending
 
 DAY = 86400
 

@@ -16,10 +16,10 @@ import time
 
 from .. import ui
 from ..errors import AmaError
+from ..pending import Pending
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
 from ..retention import plan, usage
-from ..txn import Pending
 
 
 def configure(p: argparse.ArgumentParser) -> None:

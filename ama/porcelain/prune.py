@@ -20,11 +20,12 @@ import time
 
 from .. import ui
 from ..errors import AmaError, IntegrityError, NotFound, UsageError
+from ..pending import Pending
 from ..remote.base import short
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
 from ..retention import check_remote_holds, plan, remove_contents
-from ..txn import Pending, TxnLock
+from ..txnlock import TxnLock
 
 
 def configure(p: argparse.ArgumentParser) -> None:
