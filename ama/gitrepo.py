@@ -64,3 +64,22 @@ def note_git_init(repo) -> None:
         f.write(line)
     ui.info(f"git repository found at {git_root}: added '/.ama/' to {os.path.relpath(path)} "
             "(your data files are not ignored: that stays your decision)")
+
+
+def pointer_staging_note(repo) -> str | None:
+    """After a commit moved ``.ama-asset``, inside a git work tree: stage it
+    with git (``core.autostage = true``, through dulwich) and say so, or say
+    the command that stages it. None outside git or when git already has it."""
+    git_root = find_git_dir(repo.root)
+    if git_root is None:
+        return None
+    from .pointer import POINTER_FILE
+
+    path = os.path.join(repo.root, POINTER_FILE)
+    shown = os.path.relpath(path)
+    if (repo.config.get("core.autostage") or "false").lower() == "true":
+        from dulwich import porcelain
+
+        porcelain.add(git_root, paths=[path])
+        return f"staged {shown} in git (core.autostage): 'git commit' pins this version"
+    return f"to pin this version in git, stage the pointer: git add {shown}"

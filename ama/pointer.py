@@ -31,11 +31,15 @@ class Pointer:
 
 
 def read_pointer(repo: Repo) -> Pointer | None:
+    return read_pointer_file(os.path.join(repo.root, POINTER_FILE))
+
+
+def read_pointer_file(path: str) -> Pointer | None:
     try:
-        with open(os.path.join(repo.root, POINTER_FILE)) as f:
+        with open(path) as f:
             fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
         return Pointer(fields["asset"].strip(), int(fields["version"]), fields["commit"].strip())
-    except (FileNotFoundError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError):
         return None
 
 

@@ -133,6 +133,11 @@ def _metadata(repo: Repo) -> dict:
 
 def _report(pending: Pending, commit_id: str) -> None:
     ui.out(f"[{pending.asset} version {pending.version}] {commit_id[:12]} {pending.message.splitlines()[0]}")
+    from ..gitrepo import pointer_staging_note
+
+    note = pointer_staging_note(Repo.discover())
+    if note:
+        ui.info(note)
 
 
 def _abort(repo: Repo, pending: Pending) -> int:

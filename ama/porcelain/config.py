@@ -8,8 +8,7 @@ is not set, as git does. 'ama config KEY VALUE' sets it; --unset removes it
 
 Only keys that ama reads can be set (a typo is refused with the list of
 known keys): core.linkmode, core.remote, core.objects, core.autostage,
-user.name, user.email, status.showuntrackedfiles, hooks.precommit, and
-remote.NAME.url/endpoint/region/profile/singlewriter/ifmatch/writes.
+user.name, user.email, and remote.NAME.url/endpoint/region/profile/singlewriter/ifmatch/writes.
 """
 
 from __future__ import annotations
@@ -24,13 +23,10 @@ from ..repo import Repo
 CHECKS = {
     "core.linkmode": LINK_MODES,
     "core.autostage": ("true", "false"),
-    "status.showuntrackedfiles": ("no", "normal", "all"),
-    "hooks.precommit": ("refuse", "warn"),
 }
 # Keys ama reads (core.formatversion and core.linkused are written by ama
 # itself); remote.NAME.* are checked by their last part.
-KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "user.name", "user.email",
-         "status.showuntrackedfiles", "hooks.precommit")
+KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "user.name", "user.email")
 WRITTEN_BY_AMA = ("core.formatversion", "core.linkused")
 REMOTE_KEYS = ("url", "endpoint", "region", "profile", "singlewriter", "ifmatch", "writes")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
-from ..errors import AmaError
+from ..errors import AmaError, NotARepository
 from ..ignore import Ignorer
 from ..refs import read_head
 from ..repo import Repo
@@ -53,6 +53,27 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-renames", action="store_true", help="show a staged rename as a deletion and a new file")
 
 
+def _pointer_hint() -> str | None:
+    """Outside an ama repository, a pointer file (a git clone of a project
+    whose data ama keeps): say how to get the version it names."""
+    import os
+
+    from ..pointer import POINTER_FILE, read_pointer_file
+
+    here = os.getcwd()
+    while True:
+        pointer = read_pointer_file(os.path.join(here, POINTER_FILE))
+        if pointer is not None:
+            where = "" if here == os.getcwd() else f"in {here}, "
+            return (f"not an ama repository, but {os.path.relpath(os.path.join(here, POINTER_FILE))} names "
+                    f"{pointer.name}: to get its data run {where}'ama init && ama checkout {pointer.name}' "
+                    f"(ama init --remote URL if it is not in your default store)")
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
 def read_pending(repo: Repo):
     """The interrupted commit, ``UNREADABLE`` if PENDING cannot be parsed,
     or None."""
@@ -73,7 +94,10 @@ UNREADABLE_PENDING = "unreadable"
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = Repo.discover()
+    try:
+        repo = Repo.discover()
+    except NotARepository as e:
+        raise NotARepository(_pointer_hint() or str(e)) from None
     index = repo.load_index()
     paths = [repo.relpath(p) for p in args.paths] or None
     ignorer = Ignorer(repo.root)
