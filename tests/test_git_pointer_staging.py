@@ -42,3 +42,16 @@ def test_a_git_clone_without_ama_says_how_to_get_the_data(tmp_path, ama_env):
     ok(run_ama("init", cwd=clone / "data", env=env))
     ok(run_ama("checkout", f"{name}/1", cwd=clone / "data", env=env))
     assert (clone / "data" / "a.bin").read_bytes() == b"alpha\n"
+
+
+def test_add_says_how_many_paths_git_rules_skipped_and_by_which_rule(tmp_path, ama_env):
+    p = make_project(tmp_path, git_env(ama_env))
+    write(p.data / ".gitignore", "*.log\ncache/\n")
+    write(p.data / "a.bin", b"alpha\n")
+    write(p.data / "run1.log", "log\n")
+    write(p.data / "run2.log", "log\n")
+    write(p.data / "cache" / "x.tmp", "x\n")
+    r = ok(p.ama("add", "."))
+    assert "skipped 3 ignored path(s): 2 by .gitignore:1:*.log (e.g. run1.log); 1 by .gitignore:2:cache/ (e.g. cache/)" in r.err
+    assert "'ama check-ignore -v PATH' explains" in r.err
+    assert ok(p.ama("ls-files")).out.split() == ["a.bin"]

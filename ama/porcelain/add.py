@@ -1,6 +1,7 @@
 """Hash files, store them in the object store by link, and stage them.
 
-Directories are added recursively. As in git, the paths' tracked files that
+Directories are added recursively, and the paths skipped as ignored are
+counted, with the rules that matched them. As in git, the paths' tracked files that
 are gone from the work tree are staged as deletions (so a rename is staged
 by adding both names, or the directory holding them); -A adds everything:
 new, modified, deleted and renamed files in the whole work tree, or under
@@ -17,6 +18,7 @@ import argparse
 
 from .. import ui
 from ..errors import UsageError
+from ..ignore import BUILT_IN, Ignorer
 from ..repo import Repo
 from ..staging import expand, stage, unstage
 
@@ -30,13 +32,36 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
+def _ignored_summary(ignorer: Ignorer, ignored: list[str]) -> str | None:
+    """How many paths were skipped as ignored, and by which rules (the
+    most used first): an ignore rule never silently empties an add. The
+    built-in rules (ignore files themselves) are not worth a line."""
+    by_rule: dict[str, list[str]] = {}
+    for path in ignored:
+        match = ignorer.match(path.rstrip("/"), path.endswith("/"))
+        if match is None or match.source != BUILT_IN:
+            by_rule.setdefault(str(match) if match else "an ignore rule", []).append(path)
+    if not by_rule:
+        return None
+    ignored = [p for paths in by_rule.values() for p in paths]
+    rules = sorted(by_rule.items(), key=lambda item: -len(item[1]))
+    shown = "; ".join(f"{len(paths)} by {rule} (e.g. {ui.quote_path(paths[0])})" for rule, paths in rules[:3])
+    more = f"; {len(rules) - 3} more rule(s)" if len(rules) > 3 else ""
+    return (f"skipped {len(ignored)} ignored path(s): {shown}{more} "
+            f"('ama check-ignore -v PATH' explains; 'ama add -f PATH' adds anyway)")
+
+
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     if not args.paths and not args.all:
         raise UsageError("name the files or directories to add, or use -A to add everything")
-    found = expand(repo, args.paths or [repo.root], force=args.force)
+    ignorer = Ignorer(repo.root)
+    found = expand(repo, args.paths or [repo.root], force=args.force, ignorer=ignorer)
     for rel, why in found.skipped:
         ui.warn(f"skipped {ui.quote_path(rel)}: {why}")
+    summary = _ignored_summary(ignorer, found.ignored) if found.ignored and not args.quiet else None
+    if summary:
+        ui.info(summary)
     with repo.locked_index() as (lock, index):
         with ui.Progress("Adding", total=len(found.files)) as bar:
             result = stage(repo, index, found.files, progress=bar.advance, jobs=args.jobs)
