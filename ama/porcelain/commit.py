@@ -121,7 +121,7 @@ def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> i
     remote = open_repo_remote(repo, remote_name, committing=True)
     pending = new_pending(repo, index, head, args.message, remote_name, inputs, _metadata(repo))
     commit_id = execute(repo, remote, index, pending, resuming=False, jobs=args.jobs)
-    _report(pending, commit_id)
+    _report(repo, pending, commit_id)
     return 0
 
 
@@ -131,11 +131,11 @@ def _metadata(repo: Repo) -> dict:
     return collect(repo.root)
 
 
-def _report(pending: Pending, commit_id: str) -> None:
+def _report(repo: Repo, pending: Pending, commit_id: str) -> None:
     ui.out(f"[{pending.asset} version {pending.version}] {commit_id[:12]} {pending.message.splitlines()[0]}")
     from ..gitrepo import pointer_staging_note
 
-    note = pointer_staging_note(Repo.discover())
+    note = pointer_staging_note(repo)
     if note:
         ui.info(note)
 
@@ -174,7 +174,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         # A version already committed on the remote is only finished here:
         # its contents are not uploaded again, whatever the index holds now.
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
-        _report(pending, commit_id)
+        _report(repo, pending, commit_id)
         if tree != pending.tree:
             ui.info("the staged files changed since; run 'ama commit' again to commit those changes")
         return 0
@@ -185,7 +185,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         if args.message:
             pending.message = args.message
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
-        _report(pending, commit_id)
+        _report(repo, pending, commit_id)
         return 0
     released = abandon(repo, remote, pending)
     head = read_head(repo)
