@@ -354,18 +354,20 @@ def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], pa
 def apply_refresh(repo: Repo, report: Report) -> bool:
     """Write refreshed snapshots back if the index lock is free right now.
 
-    Like git's opportunistic refresh: never waits, never fails the command;
+    Like git's opportunistic refresh: never waits, never fails the command.
+    A held lock, a read-only ``.ama``, a full disk or any other failure to
+    write leaves the index as it was (the next command refreshes again);
     an entry changed by someone else since we read it is left alone.
     """
     if not report.refreshed:
         return False
-    from .errors import LockHeld
+    from .errors import AmaError
     from .fsutil import LockFile
 
     lock = LockFile(repo.index_path, timeout=0)
     try:
         lock.acquire()
-    except LockHeld:
+    except (AmaError, OSError):
         return False
     try:
         index = repo.load_index()
@@ -374,5 +376,10 @@ def apply_refresh(repo: Repo, report: Report) -> bool:
                 index.add(rel, digest, st)
         index.write(lock)
         return True
+    except (AmaError, OSError):
+        return False
     finally:
-        lock.release()
+        try:
+            lock.release()
+        except OSError:
+            pass  # a lock file that cannot be removed is free all the same (flock)

@@ -1,6 +1,7 @@
 """The change-detection matrix: every state stat-check and status can report,
 decided from lstat where possible and by hashing where it must be."""
 
+import errno
 import os
 
 import pytest
@@ -381,3 +382,65 @@ def test_status_of_damaged_object_leaves_the_store_untouched(tracked, ama):
     ama("status")
     ama("stat-check")
     assert object_ids(tracked) == before
+
+
+# -- the opportunistic refresh never fails the command (issue 8, item 13) ---------
+
+
+def needs_refresh(repo) -> None:
+    """a.bin touched with its content unchanged: a check hashes it and would
+    write the refreshed snapshot back."""
+    os.utime(repo / "a.bin", ns=(1, 1_000_000_000))
+
+
+def assert_read_only_commands_succeed(repo, ama) -> None:
+    before = (repo / ".ama" / "index").read_bytes()
+    assert stat_check(ama) == (0, [])
+    assert porcelain(ama)[0] == "A  a.bin"
+    assert ok(ama("status")).err == ""
+    diff = ama("diff")  # exit 1: the staged files differ from no commit
+    assert (diff.rc, diff.err) == (1, "") and "a.bin" in diff.out
+    assert ok(ama("update-index", "--refresh")).err == ""
+    assert (repo / ".ama" / "index").read_bytes() == before
+
+
+def test_refresh_that_cannot_create_the_index_lock_is_skipped(tracked, ama):
+    needs_refresh(tracked)
+    (tracked / ".ama" / "index.lock").mkdir()  # open(O_CREAT) fails: EISDIR
+    assert_read_only_commands_succeed(tracked, ama)
+
+
+def test_refresh_in_a_read_only_ama_directory_is_skipped(tracked, ama):
+    needs_refresh(tracked)
+    ama_dir = tracked / ".ama"
+    os.chmod(ama_dir, 0o555)
+    try:
+        if os.access(ama_dir, os.W_OK):
+            pytest.skip("running as a user that can write a read-only directory (root)")
+        assert_read_only_commands_succeed(tracked, ama)
+    finally:
+        os.chmod(ama_dir, 0o755)
+
+
+@pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EDQUOT])
+def test_refresh_that_cannot_write_the_index_is_skipped(tracked, monkeypatch, err):
+    """In process: the lock is taken, then writing the new index fails (full
+    disk, file system remounted read-only, quota): the refresh is dropped
+    and the index, and its lock, are as they were."""
+    from ama import fsutil
+    from ama.repo import Repo
+    from ama.statcheck import apply_refresh, check
+
+    needs_refresh(tracked)
+    repo = Repo(str(tracked))
+    report = check(repo, repo.load_index())
+    assert report.refreshed
+
+    def fail(self, data):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(fsutil.LockFile, "write", fail)
+    before = (tracked / ".ama" / "index").read_bytes()
+    assert apply_refresh(repo, report) is False
+    assert (tracked / ".ama" / "index").read_bytes() == before
+    assert not (tracked / ".ama" / "index.lock").exists()
