@@ -23,18 +23,28 @@ from .errors import Corrupt
 from .fsutil import LockFile
 
 MAGIC = b"AMAINDEX"
-VERSION = 2
+VERSION = 3
+READS = (2, 3)  # a version 2 index is read, and written back as version 3
 HEADER = struct.Struct("<8sII32s")  # magic, version, entry count, cached root tree id
-RECORD = struct.Struct("<32sQqqQQII")  # digest, size, mtime, ctime, ino, dev, nlink, mode
+# Version 3: a block of stat records, then a block of digests, then the paths,
+# so that a check of the work tree reads the stat block only.
+STAT = struct.Struct("<QqqQQII")  # size, mtime, ctime, ino, dev, mode, flags
+DIGEST = struct.Struct("<32s")
+RECORD_V2 = struct.Struct("<32sQqqQQII")  # digest, size, mtime, ctime, ino, dev, nlink, mode
 TRAILER_SIZE = 32
+
+# Entry flags (the low byte) and content kind (bits 8-15).
+SKIP_WORKTREE = 1  # staged but not materialised in the work tree (sparse)
+KIND_SHIFT = 8
+KIND_FILE = 0  # the only kind so far; others are reserved (references)
 
 # The record layout is private to this module: other modules use the
 # accessors of ``Index`` below, never tuple positions.
-_DIGEST, _SIZE, _MTIME, _CTIME, _INO, _DEV, _NLINK, _MODE = range(8)
+_DIGEST, _SIZE, _MTIME, _CTIME, _INO, _DEV, _MODE, _FLAGS = range(8)
 # entry[1:6] is (size, mtime_ns, ctime_ns, ino, dev): the comparison below
 # matches it with the same tuple built from lstat in one step.
 
-_Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, nlink, mode)
+_Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, mode, flags)
 
 RECOVER_HINT = (
     "move it aside (mv .ama/index .ama/index.bad) and 'ama add' your files again; "
@@ -53,7 +63,7 @@ NOT_FILE = 5  # no longer a regular file
 
 # One entry as named fields, built on demand (never in bulk). A namedtuple
 # rather than typing.NamedTuple: typing costs status 5 ms of start-up.
-Snapshot = namedtuple("Snapshot", "digest size mtime_ns ctime_ns ino dev nlink mode")
+Snapshot = namedtuple("Snapshot", "digest size mtime_ns ctime_ns ino dev mode flags")
 
 
 def _make(digest: str, st: os.stat_result) -> _Entry:
@@ -64,12 +74,14 @@ def _make(digest: str, st: os.stat_result) -> _Entry:
         st.st_ctime_ns,
         st.st_ino,
         st.st_dev,
-        st.st_nlink,
         st.st_mode,
+        0,
     )
 
 
 def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
+    if e[_FLAGS] & SKIP_WORKTREE:
+        return CLEAN  # not materialised: whatever is at the path is not its file
     if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]:
         if e[_MTIME] < since and e[_CTIME] < since and statmod.S_ISREG(st.st_mode):
             return CLEAN
@@ -89,7 +101,10 @@ def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
 
 class Index:
     def __init__(self, entries: dict[str, _Entry] | None = None, mtime_ns: int = 0, tree: str | None = None):
-        self._entries: dict[str, _Entry] = entries if entries is not None else {}
+        self._parsed: dict[str, _Entry] | None = entries if entries is not None else {}
+        # The file's bytes until the entries are first needed (a check by the
+        # compiled core reads them in place and may never need them).
+        self._raw: tuple[bytes, str, int, int] | None = None  # data, path, version, count
         # The root tree id these entries make, when known (git's cache-tree,
         # for the root only): status compares it with HEAD's tree instead of
         # walking the committed trees. Every content change must go through
@@ -112,19 +127,37 @@ class Index:
                 mtime_ns = os.fstat(f.fileno()).st_mtime_ns
         except FileNotFoundError:
             return cls()
-        entries, tree = parse(data, path)
-        return cls(entries, mtime_ns, tree)
+        version, count, tree = _check(data, path)
+        index = cls(None, mtime_ns, tree)
+        index._parsed = None
+        index._raw = (data, path, version, count)
+        return index
+
+    @property
+    def _entries(self) -> dict[str, _Entry]:
+        entries = self._parsed
+        if entries is None:
+            data, path, version, count = self._raw
+            entries = self._parsed = _decode(data, path, version, count)
+            self._raw = None
+        return entries
+
+    def raw_v3(self) -> bytes | None:
+        """The file's bytes if read as version 3 and not yet decoded."""
+        if self._raw is not None and self._raw[2] == 3:
+            return self._raw[0]
+        return None
 
     # -- reading ---------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._raw[3] if self._raw is not None else len(self._entries)
 
     def __contains__(self, path: object) -> bool:
         return path in self._entries
 
     def __bool__(self) -> bool:
-        return bool(self._entries)
+        return len(self) > 0
 
     def paths(self) -> Iterable[str]:
         """Every staged path, in no particular order."""
@@ -141,7 +174,7 @@ class Index:
 
     def get(self, path: str) -> Snapshot | None:
         e = self._entries.get(path)
-        return None if e is None else Snapshot(e[0].hex(), *e[1:8])
+        return None if e is None else Snapshot(e[0].hex(), *e[1:])
 
     def files(self) -> Iterator[tuple[str, str, int, int]]:
         """(path, content id, size, st_mode) of every staged file."""
@@ -159,6 +192,25 @@ class Index:
     def is_racy(self, path: str) -> bool:
         e = self._entries[path]
         return e[_MTIME] >= self.mtime_ns or e[_CTIME] >= self.mtime_ns
+
+    def is_skip_worktree(self, path: str) -> bool:
+        """Whether ``path`` is staged but not materialised (sparse): status
+        does not check or report it, write-tree carries it unchanged."""
+        return bool(self._entries[path][_FLAGS] & SKIP_WORKTREE)
+
+    def set_skip_worktree(self, path: str, on: bool = True) -> None:
+        """Mark ``path`` (not) materialised; its content stays staged."""
+        e = self._entries[path]
+        flags = (e[_FLAGS] | SKIP_WORKTREE) if on else (e[_FLAGS] & ~SKIP_WORKTREE)
+        self._entries[path] = e[:_FLAGS] + (flags,)
+
+    def skip_worktree_paths(self) -> list[str]:
+        return [p for p, e in self._entries.items() if e[_FLAGS] & SKIP_WORKTREE]
+
+    def kind(self, path: str) -> int:
+        """The content kind of ``path``'s entry: KIND_FILE (0); other values
+        are reserved for references (issue 13)."""
+        return (self._entries[path][_FLAGS] >> KIND_SHIFT) & 0xFF
 
     def same_inode(self, path: str, st: os.stat_result) -> bool:
         """Whether ``st`` is of the very file ``path`` was staged from."""
@@ -243,7 +295,7 @@ class Index:
     def add_unread(self, path: str, digest: str, size: int, st_mode: int) -> list[str]:
         """Stage content ``digest`` at ``path`` without a file read: a
         snapshot of zeros, which the stat comparison never finds CLEAN."""
-        return self._put(path, (bytes.fromhex(digest), size, 0, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777)))
+        return self._put(path, (bytes.fromhex(digest), size, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777), 0))
 
     def keep(self, path: str, other: Index) -> None:
         """Copy ``path``'s entry from ``other`` unchanged."""
@@ -314,12 +366,14 @@ class Index:
     def serialize(self) -> bytes:
         paths = self.sorted_paths()
         entries = self._entries
-        pack = RECORD.pack
-        body = b"".join([pack(*entries[p]) for p in paths])
+        rows = [entries[p] for p in paths]
+        pack = STAT.pack
+        stats = b"".join([pack(*e[1:]) for e in rows])
+        digests = b"".join([e[0] for e in rows])
         names = "\0".join(paths).encode() + (b"\0" if paths else b"")
         tree = bytes.fromhex(self.tree) if self.tree else bytes(32)
-        data = HEADER.pack(MAGIC, VERSION, len(paths), tree) + body + names
-        return data + blake3(data).digest()
+        data = b"".join((HEADER.pack(MAGIC, VERSION, len(paths), tree), stats, digests, names))
+        return data + blake3(data, max_threads=blake3.AUTO if len(data) > 1 << 24 else 1).digest()
 
     def write(self, lock: LockFile) -> None:
         """Write through the held ``lock`` and move it over the index."""
@@ -352,6 +406,12 @@ class Index:
 
 
 def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, _Entry], str | None]:
+    version, count, tree = _check(data, path)
+    return _decode(data, path, version, count), tree
+
+
+def _check(data: bytes, path: str) -> tuple[int, int, str | None]:
+    """The checks that need no decoding: (version, count, cached tree id)."""
     if len(data) < HEADER.size + TRAILER_SIZE:
         raise Corrupt(f"{path} is truncated; {RECOVER_HINT}")
     magic, version, count, tree = HEADER.unpack_from(data)
@@ -359,21 +419,39 @@ def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, _Entry], str
         raise Corrupt(f"{path} is not an ama index (bad signature); {RECOVER_HINT}")
     # The checksum before the version: a damaged version field is damage,
     # not a format this ama does not know (every version keeps the trailer).
-    body, trailer = data[:-TRAILER_SIZE], data[-TRAILER_SIZE:]
-    if blake3(body, max_threads=blake3.AUTO if len(body) > 1 << 24 else 1).digest() != trailer:
+    body = memoryview(data)[:-TRAILER_SIZE]
+    if blake3(body, max_threads=blake3.AUTO if len(body) > 1 << 24 else 1).digest() != data[-TRAILER_SIZE:]:
         raise Corrupt(f"{path} is corrupt (checksum mismatch); {RECOVER_HINT}")
-    if version != VERSION:
-        raise Corrupt(f"{path} has format version {version}; this ama reads version {VERSION}; {RECOVER_HINT}")
-    start = HEADER.size
-    end = start + count * RECORD.size
-    if end > len(body):
+    if version not in READS:
+        raise Corrupt(f"{path} has format version {version}; this ama reads versions 2 and 3; {RECOVER_HINT}")
+    record = RECORD_V2.size if version == 2 else STAT.size + DIGEST.size
+    if HEADER.size + count * record > len(body):
         raise Corrupt(f"{path} is truncated; {RECOVER_HINT}")
+    return version, count, (tree.hex() if any(tree) else None)
+
+
+def _decode(data: bytes, path: str, version: int, count: int) -> dict[str, _Entry]:
+    body = memoryview(data)[:-TRAILER_SIZE]
+    start = HEADER.size
+    if version == 2:
+        end = start + count * RECORD_V2.size
+    else:
+        digests_at = start + count * STAT.size
+        end = digests_at + count * DIGEST.size
     try:
-        names = body[end:].decode()
+        names = str(body[end:], "utf-8")
     except UnicodeDecodeError:
         raise Corrupt(f"{path} is corrupt (bad path name); {RECOVER_HINT}") from None
     paths = names.split("\0")[:-1] if count else []
     if len(paths) != count:
         raise Corrupt(f"{path} is corrupt (entry count mismatch); {RECOVER_HINT}")
-    records = RECORD.iter_unpack(memoryview(body)[start:end])
-    return dict(zip(paths, records, strict=True)), (tree.hex() if any(tree) else None)
+    if version == 2:
+        # nlink is dropped; the flags are new (nothing skipped, kind file).
+        records = ((d, s, m, c, i, dev, mode, 0) for d, s, m, c, i, dev, _, mode in RECORD_V2.iter_unpack(body[start:end]))
+    else:
+        records = map(
+            tuple.__add__,
+            DIGEST.iter_unpack(body[digests_at:end]),
+            STAT.iter_unpack(body[start:digests_at]),
+        )
+    return dict(zip(paths, records, strict=True))

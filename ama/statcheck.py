@@ -267,7 +267,7 @@ def check(
     if w.to_hash:
         _decide_by_hash(repo, w, report)
 
-    missing = [p for p in wanted if p not in w.seen]
+    missing = [p for p in wanted if p not in w.seen and not index.is_skip_worktree(p)]
     if missing:
         _classify_missing(repo, index, w, missing, paths)
 

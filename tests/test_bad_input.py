@@ -24,7 +24,7 @@ from conftest import (
 
 from ama.errors import EXIT_BAD_PATH, EXIT_CORRUPT, EXIT_LOCKED, EXIT_NOT_A_REPO
 from ama.hashing import EMPTY_ID
-from ama.index import HEADER, RECORD
+from ama.index import DIGEST, HEADER, STAT
 
 # The commands that take a file and stage it; hash-object -w stores it only.
 STAGING = [("add",), ("update-index", "--add")]
@@ -294,7 +294,7 @@ def test_status_works_while_the_index_lock_is_held(staged, ama):
 def index_corruptions(size: int) -> dict[str, object]:
     """name -> a function of the bytes of a one-entry index giving damaged bytes."""
     record = HEADER.size
-    names = HEADER.size + RECORD.size
+    names = HEADER.size + STAT.size + DIGEST.size
 
     def flip(at: int):
         return lambda b: b[:at] + bytes([b[at] ^ 0x5A]) + b[at + 1 :]

@@ -21,8 +21,8 @@ def synthetic_entries(n: int) -> dict:
             base - i,
             (i << 20) | 3,
             2049,
-            1,
             0o100755 if i & 2 else 0o100644,
+            i & 1,
         )
         for i in range(n)
     }
@@ -95,3 +95,92 @@ def test_entry_verified_by_the_writer_is_not_smudged(repo, ama):
     index.add("a.bin", entry.digest, os.lstat(path))
     write_index(index_path, index)
     assert read_index(repo)["a.bin"].ctime_ns == os.lstat(path).st_ctime_ns
+
+
+# -- format version 3: v2 upgraded, flags -------------------------------------------
+
+
+def v2_bytes(entries: dict, tree: bytes = bytes(32)) -> bytes:
+    """A version 2 index (80-byte records with digests inline and nlink)."""
+    from blake3 import blake3
+
+    from ama.index import HEADER, MAGIC, RECORD_V2
+
+    paths = sorted(entries)
+    body = b"".join(RECORD_V2.pack(*entries[p]) for p in paths)
+    names = b"".join(p.encode() + b"\0" for p in paths)
+    data = HEADER.pack(MAGIC, 2, len(paths), tree) + body + names
+    return data + blake3(data).digest()
+
+
+def test_version_2_index_is_read_and_written_back_as_version_3(repo, ama):
+    write(repo / "a.bin", b"alpha")
+    write(repo / "d" / "b.bin", b"beta")
+    ok(ama("add", "."))
+    tree = ok(ama("write-tree")).out.strip()
+    before = read_index(repo)
+    index_path = repo / ".ama" / "index"
+    index_path.write_bytes(
+        v2_bytes({p: (bytes.fromhex(e.digest), e.size, e.mtime_ns, e.ctime_ns, e.ino, e.dev, 1, e.mode)
+                  for p, e in before.items()})
+    )
+    assert read_index(repo) == before  # flags 0 and the snapshot kept
+    assert ok(ama("status", "--porcelain")).out == "A  a.bin\nA  d/b.bin\n"
+    assert ok(ama("write-tree")).out.strip() == tree
+
+    write(repo / "c.bin", b"gamma")
+    ok(ama("add", "c.bin"))
+    assert int.from_bytes(index_path.read_bytes()[8:12], "little") == 3
+    assert sorted(read_index(repo)) == ["a.bin", "c.bin", "d/b.bin"]
+    assert ok(ama("write-tree")).out.strip() != tree
+
+
+def test_unknown_index_version_is_refused_as_corrupt(tmp_path):
+    import pytest
+    from blake3 import blake3
+
+    from ama.errors import Corrupt
+    from ama.index import HEADER, MAGIC
+
+    data = HEADER.pack(MAGIC, 4, 0, bytes(32))
+    path = tmp_path / "index"
+    path.write_bytes(data + blake3(data).digest())
+    with pytest.raises(Corrupt, match="has format version 4; this ama reads versions 2 and 3"):
+        Index.load(str(path)).paths()
+
+
+def test_skip_worktree_and_kind_round_trip_and_do_not_touch_the_tree(tmp_path):
+    st = os.lstat(write(tmp_path / "f", b"x"))
+    index = Index()
+    index.add("a", "a" * 64, st)
+    index.add("b", "b" * 64, st)
+    index.tree = "c" * 64
+    index.set_skip_worktree("b")
+    assert index.tree == "c" * 64
+    path = str(tmp_path / "index")
+    write_index(path, index)
+    loaded = Index.load(path)
+    assert loaded.is_skip_worktree("b") and not loaded.is_skip_worktree("a")
+    assert loaded.skip_worktree_paths() == ["b"]
+    assert loaded.kind("a") == loaded.kind("b") == 0
+    loaded.set_skip_worktree("b", False)
+    assert not loaded.is_skip_worktree("b")
+
+
+def test_skip_worktree_entry_is_not_deleted_and_is_carried_into_write_tree(repo, ama):
+    write(repo / "kept.bin", b"kept")
+    write(repo / "sparse" / "away.bin", b"not materialised")
+    ok(ama("add", "."))
+    tree = ok(ama("write-tree")).out.strip()
+    path = str(repo / ".ama" / "index")
+    with LockFile(path) as lock:
+        index = Index.load(path)
+        index.set_skip_worktree("sparse/away.bin")
+        index.write(lock)
+    os.unlink(repo / "sparse" / "away.bin")
+    os.rmdir(repo / "sparse")
+
+    assert ok(ama("stat-check")).out == ""
+    assert ok(ama("status", "--porcelain")).out == "A  kept.bin\nA  sparse/away.bin\n"
+    assert ok(ama("write-tree")).out.strip() == tree
+    assert read_index(repo)["sparse/away.bin"].flags & 1
