@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 # The runtime alone (what 'make demo' and users need): ama and its four
 # dependencies, plus the man pages where man finds them for this venv.
-$(BIN)/ama: setup.cfg pyproject.toml
+$(BIN)/ama: setup.cfg setup.py pyproject.toml ama/_speedups.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# compat mode: a plain .pth entry, no import hook costing start-up time

@@ -135,7 +135,9 @@ def _command_name(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:
-        sys.stdout.write(f"ama {__version__}\n")
+        from .policy import describe
+
+        sys.stdout.write(f"ama {__version__} ({describe()})\n")
         return 0
     # File names are bytes: ones that are not UTF-8 arrive as surrogates
     # and must go out as the same bytes, not crash the writer.

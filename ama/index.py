@@ -59,6 +59,7 @@ TOUCHED = 2  # same file and size, a timestamp differs: hash to decide
 CHANGED = 3  # same file, other size: the content changed, no hashing needed
 REPLACED = 4  # another file (inode or device differs): hash to decide
 NOT_FILE = 5  # no longer a regular file
+MISSING = 6  # not there (only the compiled core's check reports it)
 
 
 # One entry as named fields, built on demand (never in bulk). A namedtuple

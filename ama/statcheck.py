@@ -26,7 +26,7 @@ from collections import namedtuple
 from .fsutil import is_temp_name, write_all
 from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
-from .index import CHANGED, NOT_FILE, Index
+from .index import CHANGED, MISSING, NOT_FILE, Index
 from .index import CLEAN as UNCHANGED
 from .repo import AMA_DIR, Repo
 
@@ -226,6 +226,44 @@ class _Walk:
         self.changes.extend(changes)
         self.clean.extend(clean)
 
+    def run_core(self, core, data: bytes, jobs: int) -> list[str]:
+        """The whole-tree walk by the compiled core: it stats the entries in
+        index order and lists untracked names; Python decides only about the
+        entries it returns. Returns the missing paths."""
+        root = self.repo.root
+        missing = []
+        for rel, state in core.check(data, root, self.index.mtime_ns, jobs):
+            st = None
+            if state != MISSING:
+                try:
+                    st = os.lstat(os.path.join(root, rel))
+                except OSError:
+                    pass
+            if st is None or statmod.S_ISDIR(st.st_mode):
+                # Gone, or a directory now: the walk lists what it holds.
+                missing.append(rel)
+            else:
+                self.check_file(rel, st, state)
+        files, dirs = core.walk(data, root)
+        ignorer = self.ignorer
+        check_ignores = ignorer.active
+        for rel in files:
+            if ("/" not in rel and rel in ROOT_FILES) or (check_ignores and ignorer.is_ignored(rel)):
+                continue
+            try:
+                self.untracked[rel] = os.lstat(os.path.join(root, rel)).st_ino
+            except OSError:
+                pass
+        if dirs:
+            # Directories holding nothing tracked: walked here, with ignore
+            # rules, as the pure-Python walk would.
+            sub = _Walk(self.repo, Index(), ignorer, False)
+            for rel in dirs:
+                if not (check_ignores and ignorer.is_ignored(rel, True)):
+                    sub.walk(rel)
+            self.untracked.update(sub.untracked)
+        return missing
+
     def check_path(self, rel: str) -> None:
         """Check one path the user named (a file or a directory)."""
         full = self.repo.abspath(rel)
@@ -251,13 +289,24 @@ def check(
     """Classify every tracked path (or those under ``paths``) and find untracked files."""
     ignorer = ignorer or Ignorer(repo.root)
     w = _Walk(repo, index, ignorer, collect_clean)
+    missing = None
     if paths is None:
-        jobs = _parallel_jobs(len(index))
-        if jobs > 1:
-            w.walk_parallel(jobs)
+        data = index.raw_v3() if not collect_clean else None
+        core = None
+        if data is not None:
+            from .policy import core as active_core
+            from .policy import is_compiled
+
+            core = active_core() if is_compiled() else None
+        if core is not None:
+            missing = w.run_core(core, data, min(4, os.cpu_count() or 1))
         else:
-            w.walk("")
-        wanted = index.paths()
+            jobs = _parallel_jobs(len(index))
+            if jobs > 1:
+                w.walk_parallel(jobs)
+            else:
+                w.walk("")
+            wanted = index.paths()
     else:
         for rel in paths:
             w.check_path(rel)
@@ -267,7 +316,8 @@ def check(
     if w.to_hash:
         _decide_by_hash(repo, w, report)
 
-    missing = [p for p in wanted if p not in w.seen and not index.is_skip_worktree(p)]
+    if missing is None:
+        missing = [p for p in wanted if p not in w.seen and not index.is_skip_worktree(p)]
     if missing:
         _classify_missing(repo, index, w, missing, paths)
 

@@ -37,6 +37,8 @@ def isolated_env(home: os.PathLike | str, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("AMA_", "AWS_", "BOTO", "GIT_")) and k not in ("NO_COLOR", "TERM")
     }
+    if "AMA_MODULE_POLICY" in os.environ:  # which change-detection core (ama/policy.py)
+        env["AMA_MODULE_POLICY"] = os.environ["AMA_MODULE_POLICY"]
     env.update(
         HOME=str(home),
         AMA_HOME=str(home),

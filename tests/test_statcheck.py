@@ -10,6 +10,18 @@ from conftest import object_ids, ok, read_index, write
 from ama.index import Index
 
 
+@pytest.fixture(autouse=True, params=["c", "py"])
+def core(request, ama_env):
+    """The whole change-detection matrix runs under both cores (ama/policy.py)."""
+    if request.param == "c":
+        from ama import policy
+
+        if not policy.compiled_available():
+            pytest.skip("the compiled core is not built here")
+    ama_env["AMA_MODULE_POLICY"] = request.param
+    return request.param
+
+
 @pytest.fixture
 def tracked(repo, ama):
     """A repo with three staged files (hardlinked into the store)."""

@@ -1,0 +1,147 @@
+"""The compiled core against its pure-Python twin, and status under both, on
+random trees and random edits: creates, deletes, renames, same-size edits
+inside the racy window, directories replaced by files and the reverse,
+symlinks in the way, ignore files changing."""
+
+import os
+import random
+import shutil
+
+import pytest
+from conftest import ok, write
+
+from ama import _purecore, policy
+from ama.index import Index
+
+pytestmark = pytest.mark.skipif(not policy.compiled_available(), reason="the compiled core is not built here")
+
+SEEDS = range(12)
+
+
+def random_tree(root, rng: random.Random, n: int) -> None:
+    dirs = [""]
+    for i in range(n):
+        if rng.random() < 0.2:
+            dirs.append(os.path.join(rng.choice(dirs), f"d{i}"))
+        write(root / rng.choice(dirs) / f"f{i}.bin", os.urandom(rng.randint(0, 40)))
+
+
+def files_of(root) -> list:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".ama", ".git")]
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            if os.path.isfile(p) and not os.path.islink(p):
+                out.append(os.path.relpath(p, root))
+    return sorted(f for f in out if f != ".amaignore")
+
+
+def random_edits(root, rng: random.Random, index_mtime_ns: int) -> None:
+    for _ in range(rng.randint(1, 12)):
+        files = files_of(root)
+        if not files:
+            break
+        victim = root / rng.choice(files)
+        kind = rng.choice(["create", "delete", "rename", "racy", "grow", "dir-for-file", "file-for-dir",
+                           "symlink", "ignore", "touch", "new-dir"])
+        if kind == "create":
+            write(victim.parent / f"new{rng.randint(0, 10**6)}.bin", b"new")
+        elif kind == "delete":
+            victim.unlink()
+        elif kind == "rename":
+            os.rename(victim, victim.parent / f"moved{rng.randint(0, 10**6)}.bin")
+        elif kind == "racy":
+            size = victim.stat().st_size
+            victim.write_bytes(bytes(size))
+            os.utime(victim, ns=(index_mtime_ns, index_mtime_ns))
+        elif kind == "grow":
+            with open(victim, "ab") as f:
+                f.write(b"+")
+        elif kind == "dir-for-file":
+            victim.unlink()
+            write(victim / "inner.bin", b"inner")
+        elif kind == "file-for-dir":
+            parent = victim.parent
+            if parent != root:
+                shutil.rmtree(parent)
+                write(parent, b"was a directory")
+        elif kind == "symlink":
+            victim.unlink()
+            os.symlink("/etc", victim)
+        elif kind == "ignore":
+            write(root / ".amaignore", f"*{rng.randint(0, 9)}.bin\nd1*/\n")
+        elif kind == "touch":
+            os.utime(victim, ns=(1, 1_000_000_000))
+        elif kind == "new-dir":
+            write(root / f"fresh{rng.randint(0, 10**6)}" / "sub" / "x.bin", b"x")
+
+
+@pytest.fixture
+def both(tmp_path, ama_env):
+    """Run a command under each core: {"c": Result, "py": Result}."""
+    from conftest import run_ama
+
+    def run(root, *args):
+        out = {}
+        for core in ("c", "py"):
+            env = {**ama_env, "AMA_MODULE_POLICY": core}
+            # --no-refresh-like: compare outputs before any refresh is written
+            out[core] = run_ama(*args, cwd=root, env=env)
+        return out
+
+    return run
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_compiled_and_pure_cores_agree_on_random_trees(repo, ama, seed):
+    rng = random.Random(seed)
+    random_tree(repo, rng, 60)
+    ok(ama("add", "."))
+    index = Index.load(str(repo / ".ama" / "index"))
+    random_edits(repo, rng, index.mtime_ns)
+
+    index = Index.load(str(repo / ".ama" / "index"))
+    data = index.raw_v3()
+    assert data is not None
+    from ama import _speedups
+
+    for threads in (1, 3):
+        assert sorted(_speedups.check(data, str(repo), index.mtime_ns, threads)) == sorted(
+            _purecore.check(data, str(repo), index.mtime_ns, threads)
+        )
+    c_files, c_dirs = _speedups.walk(data, str(repo))
+    py_files, py_dirs = _purecore.walk(data, str(repo))
+    assert (sorted(c_files), sorted(c_dirs)) == (sorted(py_files), sorted(py_dirs))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_status_is_the_same_under_both_cores(repo, ama, both, seed):
+    rng = random.Random(1000 + seed)
+    random_tree(repo, rng, 60)
+    if rng.random() < 0.5:
+        write(repo / ".amaignore", "*3.bin\n")
+    ok(ama("add", "."))
+    index_mtime = (repo / ".ama" / "index").stat().st_mtime_ns
+    random_edits(repo, rng, index_mtime)
+    before = (repo / ".ama" / "index").read_bytes()
+    for args in (("stat-check", "--no-refresh", "--untracked"), ("status", "--porcelain", "-uall"),
+                 ("status", "--porcelain")):
+        r = both(repo, *args)
+        assert (r["c"].rc, r["c"].out, r["c"].err) == (r["py"].rc, r["py"].out, r["py"].err), args
+        assert (repo / ".ama" / "index").read_bytes() == before or args[0] == "status"
+        before = (repo / ".ama" / "index").read_bytes()
+
+
+def test_check_never_follows_a_symlinked_directory_out_of_the_work_tree(repo, ama, tmp_path):
+    write(repo / "d" / "a.bin", b"inside")
+    ok(ama("add", "."))
+    outside = tmp_path / "outside"
+    write(outside / "a.bin", b"inside")  # same name and size elsewhere
+    shutil.rmtree(repo / "d")
+    os.symlink(outside, repo / "d")
+    index = Index.load(str(repo / ".ama" / "index"))
+    from ama import _speedups
+
+    assert _speedups.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
+    assert _purecore.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
