@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-runtime test test-s3-real fuzz demo man lint bench bench-quick clean
+.PHONY: install install-runtime test test-s3-real test-core-asan fuzz demo man lint bench bench-quick clean
 
 # The runtime alone (what 'make demo' and users need): ama and its four
 # dependencies, plus the man pages where man finds them for this venv.
@@ -44,6 +44,18 @@ fuzz: install
 S3_REAL_TESTS := tests/test_protocol.py tests/test_remote_backends.py tests/test_s3_real.py
 test-s3-real: install
 	bash scripts/ceph-rgw.sh run $(BIN)/python -m pytest -p no:cacheprovider $(S3_REAL_TESTS) -k "s3-real or s3_real"
+
+# The compiled core (ama/_speedups.c) built once more with AddressSanitizer
+# and UBSan, warnings as errors, and run against its pure-Python twin on
+# random trees (scripts/core_sanitized.py). CI runs it (.ci/run).
+ASAN_SO := build/asan/_speedups.so
+test-core-asan: install
+	mkdir -p build/asan
+	$(CC) -shared -fPIC -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+		-Wall -Wextra -Werror -std=gnu11 -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+		ama/_speedups.c -o $(ASAN_SO) -lpthread
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
+		PYTHONMALLOC=malloc $(BIN)/python scripts/core_sanitized.py $(ASAN_SO) 60
 
 lint: install
 	$(BIN)/ruff check ama tests bench

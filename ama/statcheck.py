@@ -67,7 +67,7 @@ class _Walk:
     def __init__(self, repo: Repo, index: Index, ignorer: Ignorer, collect_clean: bool):
         self.repo = repo
         self.index = index
-        self.compare = index.comparer()
+        self._compare = None  # built on first use: it decodes the index
         self.ignorer = ignorer
         self.collect_clean = collect_clean
         self.seen: set[str] = set()
@@ -76,6 +76,12 @@ class _Walk:
         self.changes: list[Change] = []
         self.clean: list[str] = []
         self._tracked_dirs: set[str] | None = None
+
+    @property
+    def compare(self):
+        if self._compare is None:
+            self._compare = self.index.comparer()
+        return self._compare
 
     def tracked_dirs(self) -> set[str]:
         if self._tracked_dirs is None:

@@ -1,0 +1,106 @@
+"""Run the compiled core (a build given on the command line, e.g. one made
+with -fsanitize=address,undefined by `make test-core-asan`) against its
+pure-Python twin on random trees and edits; exit 1 on any difference.
+
+Usage: python scripts/core_sanitized.py PATH/TO/_speedups.so [TRIALS]
+"""
+
+import importlib.util
+import os
+import random
+import shutil
+import sys
+import tempfile
+
+from ama import _purecore
+from ama.index import Index
+
+
+def load(path: str):
+    spec = importlib.util.spec_from_file_location("_speedups", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(root: str, rng: random.Random) -> Index:
+    dirs = [""]
+    index = Index()
+    for i in range(rng.randint(0, 300)):
+        if rng.random() < 0.15:
+            dirs.append(os.path.join(rng.choice(dirs), f"d{i}"))
+        rel = os.path.join(rng.choice(dirs), f"f{i}")
+        os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+        with open(os.path.join(root, rel), "wb") as f:
+            f.write(b"x" * rng.randint(0, 30))
+        index.add(rel, f"{i:064x}", os.lstat(os.path.join(root, rel)))
+        if rng.random() < 0.05:
+            index.set_skip_worktree(rel)
+    return index
+
+
+def edit(root: str, index: Index, rng: random.Random) -> None:
+    paths = sorted(index.paths())
+    for _ in range(rng.randint(0, 20)):
+        if not paths:
+            return
+        full = os.path.join(root, rng.choice(paths))
+        how = rng.choice(["rm", "grow", "dir", "link", "new", "rmtree"])
+        try:
+            if how == "rm":
+                os.unlink(full)
+            elif how == "grow":
+                with open(full, "ab") as f:
+                    f.write(b"+")
+            elif how == "dir":
+                os.unlink(full)
+                os.makedirs(os.path.join(full, "x"))
+            elif how == "link":
+                os.unlink(full)
+                os.symlink("/", full)
+            elif how == "new":
+                with open(full + ".new", "wb") as f:
+                    f.write(b"n")
+            elif how == "rmtree" and os.path.dirname(full) != root:
+                shutil.rmtree(os.path.dirname(full))
+        except OSError:
+            pass
+
+
+def main() -> int:
+    core = load(sys.argv[1])
+    trials = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    bad = 0
+    for seed in range(trials):
+        rng = random.Random(seed)
+        root = tempfile.mkdtemp(prefix="ama-core-")
+        try:
+            index = build(root, rng)
+            index.mtime_ns = rng.choice([0, 1 << 62])
+            edit(root, index, rng)
+            data = index.serialize()
+            for threads in (1, 4):
+                c = sorted(core.check(data, root, index.mtime_ns, threads))
+                py = sorted(_purecore.check(data, root, index.mtime_ns, threads))
+                if c != py:
+                    print(f"seed {seed}: check differs: {c} != {py}")
+                    bad += 1
+            c_walk = tuple(sorted(x) for x in core.walk(data, root))
+            py_walk = tuple(sorted(x) for x in _purecore.walk(data, root))
+            if c_walk != py_walk:
+                print(f"seed {seed}: walk differs: {c_walk} != {py_walk}")
+                bad += 1
+            for broken in (data[:60], data[:-40], b"AMAINDEX" + bytes(70)):
+                try:
+                    core.check(broken, root, 0, 2)
+                    core.walk(broken, root)
+                except ValueError:
+                    pass
+        finally:
+            shutil.rmtree(root)
+    print(f"{trials} trials, {bad} differences")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
