@@ -5,7 +5,7 @@ or its pure-Python twin (``ama._purecore``), as Mercurial's policy module.
 
 - ``allow`` (default): the compiled core if it is built and of the expected
   version, else the pure-Python one;
-- ``c``: the compiled core or an error (exit 70 names it);
+- ``c``: the compiled core, or a one-line usage error (exit 2) saying why not;
 - ``py``: the pure-Python core.
 
 ``ama --version`` names the active core, so a silent fallback is visible.
@@ -28,7 +28,9 @@ def core():
         return _core
     policy = os.environ.get("AMA_MODULE_POLICY", "allow")
     if policy not in ("allow", "c", "py"):
-        raise RuntimeError(f"AMA_MODULE_POLICY={policy!r}: expected c, allow or py")
+        from .errors import UsageError
+
+        raise UsageError(f"AMA_MODULE_POLICY={policy!r}: expected c, allow or py")
     if policy != "py":
         try:
             from . import _speedups
@@ -41,7 +43,9 @@ def core():
             return _core
         except ImportError as e:
             if policy == "c":
-                raise RuntimeError(f"AMA_MODULE_POLICY=c but the compiled core is unavailable: {e}") from e
+                from .errors import UsageError
+
+                raise UsageError(f"AMA_MODULE_POLICY=c but the compiled core is unavailable: {e}") from e
             _why = str(e)
     from . import _purecore
 
@@ -64,6 +68,12 @@ def is_compiled() -> bool:
 
 def describe() -> str:
     """One line for ``ama --version``."""
-    if is_compiled():
+    from .errors import AmaError
+
+    try:
+        compiled = is_compiled()
+    except AmaError as e:
+        return f"core: none ({e})"
+    if compiled:
         return f"core: compiled (ama._speedups version {CORE_VERSION})"
     return "core: pure Python" + (f" (compiled core unavailable: {_why})" if _why else "")

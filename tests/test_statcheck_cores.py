@@ -145,3 +145,24 @@ def test_check_never_follows_a_symlinked_directory_out_of_the_work_tree(repo, am
 
     assert _speedups.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
     assert _purecore.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
+
+
+def test_version_names_the_active_core(tmp_path, ama_env):
+    from conftest import run_ama
+
+    def version(policy: str) -> str:
+        return ok(run_ama("--version", cwd=tmp_path, env={**ama_env, "AMA_MODULE_POLICY": policy})).out
+
+    assert "core: compiled (ama._speedups version 1)" in version("c")
+    assert "core: compiled" in version("allow")
+    assert "core: pure Python" in version("py")
+    assert "expected c, allow or py" in version("bogus")
+
+
+def test_an_unknown_policy_is_a_usage_error(repo, ama, ama_env):
+    from conftest import one_line_error, run_ama
+
+    write(repo / "a.bin", b"a")
+    ok(ama("add", "a.bin"))
+    r = run_ama("status", cwd=repo, env={**ama_env, "AMA_MODULE_POLICY": "fast"})
+    assert "AMA_MODULE_POLICY='fast': expected c, allow or py" in one_line_error(r, 2)
