@@ -254,7 +254,11 @@ class _Walk:
         ignorer = self.ignorer
         check_ignores = ignorer.active
         for rel in files:
-            if ("/" not in rel and rel in ROOT_FILES) or (check_ignores and ignorer.is_ignored(rel)):
+            if (
+                ("/" not in rel and rel in ROOT_FILES)
+                or is_temp_name(rel.rpartition("/")[2])
+                or (check_ignores and ignorer.is_ignored(rel))
+            ):
                 continue
             try:
                 self.untracked[rel] = os.lstat(os.path.join(root, rel)).st_ino
