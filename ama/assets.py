@@ -17,6 +17,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from . import records
 from .errors import AlreadyExists, Conflict, Corrupt, LockHeld, NotFound, PreconditionFailed, RemoteError, UsageError
 from .remote.base import Remote
 
@@ -28,17 +29,12 @@ RECOVERY_SCAN = 64
 
 
 def _dump(record: dict) -> bytes:
-    return (json.dumps(record, sort_keys=True, indent=1) + "\n").encode()
+    return (json.dumps({"format": records.FORMAT, **record}, sort_keys=True, indent=1) + "\n").encode()
 
 
-def _load(data: bytes, key: str) -> dict:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise Corrupt(f"remote record {key} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise Corrupt(f"remote record {key} is not a JSON object")
-    return value
+def _load(data: bytes, key: str, kind: tuple[dict, dict]) -> dict:
+    """A remote record, every field checked (ama.records): Corrupt naming it."""
+    return records.load(data, kind, f"remote record {key}")
 
 
 def asset_prefix(cls: str, seq: int) -> str:
@@ -99,7 +95,7 @@ class Assets:
     def read_asset(self, cls: str, seq: int) -> dict:
         key = f"{asset_prefix(cls, seq)}/asset.json"
         try:
-            return _load(self.remote.get(key), key)
+            return _load(self.remote.get(key), key, records.ASSET)
         except NotFound:
             raise NotFound(f"asset {cls}/{seq} does not exist on {self.remote.url}") from None
 
@@ -117,7 +113,7 @@ class Assets:
             data, token = self.remote.get_versioned(key)
         except NotFound:
             raise NotFound(f"version {cls}/{seq}/{n} does not exist on {self.remote.url}") from None
-        return _load(data, key), token
+        return _load(data, key, records.VERSION), token
 
     def versions(self, cls: str, seq: int) -> list[dict]:
         return [self.read_version(cls, seq, n)[0] for n in self.version_numbers(cls, seq)]
@@ -128,8 +124,8 @@ class Assets:
             data, token = self.remote.get_versioned(key)
         except NotFound:
             return None
-        record = _load(data, key)
-        return RemoteHead(int(record["version"]), record["commit"], token)
+        record = _load(data, key, records.HEAD)
+        return RemoteHead(record["version"], record["commit"], token)
 
     def settled_head(self, cls: str, seq: int) -> RemoteHead | None:
         """The asset's HEAD, first rolled forward to the newest committed
@@ -185,7 +181,7 @@ class Assets:
     def resolve_alias(self, cls: str, alias: str) -> int:
         key = f"aliases/{cls}/{alias}"
         try:
-            return int(_load(self.remote.get(key), key)["seq"])
+            return _load(self.remote.get(key), key, records.ALIAS)["seq"]
         except NotFound:
             raise NotFound(f"no asset {cls}/{alias} on {self.remote.url}") from None
 
@@ -378,7 +374,7 @@ class Assets:
         except AlreadyExists:
             pass
         current, token = self.remote.get_versioned(key)
-        current_seq = int(_load(current, key)["seq"])
+        current_seq = _load(current, key, records.ALIAS)["seq"]
         if current_seq == seq:
             return
         if not force:
@@ -391,5 +387,5 @@ class Assets:
     def list_aliases(self, cls: str) -> dict[str, int]:
         aliases = {}
         for key in self.remote.list(f"aliases/{cls}/"):
-            aliases[key.rsplit("/", 1)[-1]] = int(_load(self.remote.get(key), key)["seq"])
+            aliases[key.rsplit("/", 1)[-1]] = _load(self.remote.get(key), key, records.ALIAS)["seq"]
         return aliases

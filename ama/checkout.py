@@ -16,15 +16,16 @@ import os
 import stat as statmod
 from collections.abc import Collection
 
-from . import failpoint
-from .errors import EXIT_IO, AmaError, BadPath, DirtyWorkTree
+from . import failpoint, ui
+from .errors import EXIT_IO, AmaError, BadPath, DirtyWorkTree, IntegrityError, NotFound
 from .fsutil import atomic_write, remove_stale_temps, temp_name
 from .hashing import hash_path
 from .index import CHANGED, CLEAN, NOT_FILE, Index
-from .objects import MODE_EXEC
+from .names import name_problem
+from .objects import HEX64, MODE_EXEC
 from .pointer import write_pointer
 from .refs import Head, read_head, write_head
-from .repo import AMA_DIR, Repo
+from .repo import Repo
 from .statcheck import DELETED, check
 from .worktree import staged_changes
 
@@ -37,13 +38,10 @@ def safe_path(repo: Repo, name: str, leaving: Collection[str] = ()) -> str:
     A file where ``name`` needs a directory is refused unless it is one of
     ``leaving``, the tracked files the checkout removes first.
     """
-    if not name or name.startswith("/") or "\\" in name or "\0" in name or "\n" in name:
-        raise BadPath(f"refusing path {name!r} from the version: not a plain relative path")
+    problem = name_problem(name)
+    if problem:
+        raise BadPath(f"refusing path {name!r} from the version: {problem}")
     parts = name.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise BadPath(f"refusing path {name!r} from the version: it has '..', '.' or an empty component")
-    if parts[0] in (AMA_DIR, ".git"):
-        raise BadPath(f"refusing path {name!r} from the version: it is inside {parts[0]}/")
     here = repo.root
     for part in parts[:-1]:
         here = os.path.join(here, part)
@@ -83,19 +81,25 @@ def check_in_the_way(repo: Repo, files: Collection[str], leaving: Collection[str
                     )
 
 
-def _marker(repo: Repo) -> str | None:
+def interrupted_target(repo: Repo) -> str | None:
+    """The commit an interrupted checkout was placing (``.ama/CHECKOUT``).
+
+    The marker only relaxes the clobber check for files that already hold
+    the target's bytes; a damaged one is read as no marker, which is the
+    strict case, and the next checkout rewrites it."""
     try:
-        with open(repo.path(MARKER)) as f:
-            return f.read().strip() or None
+        with open(repo.path(MARKER), "rb") as f:
+            value = f.read().strip().decode("ascii", "replace")
     except FileNotFoundError:
         return None
+    return value if HEX64.match(value) else None
 
 
 def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], target_commit: str) -> None:
     """Refuse if the checkout would lose work: unstaged changes, untracked
     files in the way, or staged changes not committed yet."""
     report = check(repo, index)
-    resuming = _marker(repo) == target_commit
+    resuming = interrupted_target(repo) == target_commit
     for change in report.changes:
         if change.state == DELETED:
             continue
@@ -106,9 +110,18 @@ def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str
             f"{change.path}: has changes that are not staged ({change.state}); "
             f"'ama add' them, or use --force to discard them"
         )
-    for path in report.untracked:
-        wanted = files.get(path)
-        if wanted and not _content_is(repo, path, wanted[0]):
+    # Anything untracked where the version puts a file (an ignored file or a
+    # symlink too, which the untracked walk does not list) is the user's.
+    for path, wanted in files.items():
+        if path in index:
+            continue
+        try:
+            st = os.lstat(repo.abspath(path))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if statmod.S_ISLNK(st.st_mode):
+            raise DirtyWorkTree(f"{path}: untracked symlink would be replaced; move it away or use --force")
+        if not statmod.S_ISDIR(st.st_mode) and not _content_is(repo, path, wanted[0]):
             raise DirtyWorkTree(f"{path}: untracked file would be overwritten; move it away or use --force")
     # Staged but not committed: its only copy may be this file (and its
     # store object, which nothing would refer to any more).
@@ -134,11 +147,13 @@ def materialize(
     head: Head,
     force: bool = False,
     tree: str | None = None,
+    remote=None,
 ) -> tuple[int, int]:
     """Make the work tree hold exactly ``files`` (path -> (digest, size, mode)).
 
     Returns (files written, files removed). The contents must already be in
-    the local store.
+    the local store; one found damaged there is fetched again from
+    ``remote`` (see ``ensure_sound``) before anything is written.
     """
     with repo.locked_index() as (lock, index):
         leaving = {path for path in index.paths() if path not in files}
@@ -147,6 +162,22 @@ def materialize(
         check_in_the_way(repo, files, leaving)
         if not force:
             check_clobber(repo, index, files, head.commit or "")
+        new = Index()
+        placed: set[str] = set()
+        to_place = []
+        for path, (digest, _size, mode) in sorted(files.items()):
+            full = repo.abspath(path)
+            if not force and path in index and index.digest(path) == digest:
+                kept = _kept(index, path, full, mode)
+                if kept is not None:
+                    if kept is True:
+                        new.keep(path, index)
+                    else:
+                        new.add(path, digest, kept)
+                    placed.add(digest)
+                    continue
+            to_place.append((path, digest, mode))
+        ensure_sound(repo, index, {digest: path for path, digest, _ in reversed(to_place)}, remote)
         if os.path.exists(repo.path(MARKER)):
             # An interrupted checkout may have left temp files beside the
             # paths it was placing.
@@ -163,22 +194,10 @@ def materialize(
             except FileNotFoundError:
                 pass
             _prune_empty_dirs(repo, os.path.dirname(path))
-        new = Index()
-        placed: set[str] = set()
         replaced: list[str] = []
-        for path, (digest, _size, mode) in sorted(files.items()):
-            full = repo.abspath(path)
-            if not force and path in index and index.digest(path) == digest:
-                kept = _kept(index, path, full)
-                if kept is not None:
-                    if kept is True:
-                        new.keep(path, index)
-                    else:
-                        new.add(path, digest, kept)
-                    placed.add(digest)
-                    continue
+        for path, digest, mode in to_place:
             try:
-                st = place(repo, digest, full, mode, shared_ok=digest not in placed)
+                st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed)
             except OSError as e:
                 raise _stopped(path, e, replaced, removed) from e
             placed.add(digest)
@@ -210,13 +229,77 @@ def _stopped(path: str, e: OSError, replaced: list[str], removed: int) -> AmaErr
     return AmaError(f"{path}: cannot write ({why}); {done}; free space and run the checkout again to finish", EXIT_IO)
 
 
-def _kept(index: Index, path: str, full: str) -> os.stat_result | bool | None:
-    """Whether the file of staged ``path`` still holds its staged content:
-    True when its snapshot says so (``CLEAN``), a fresh snapshot when hashing
-    had to decide (racy, touched or replaced) and found it equal, else None."""
+def ensure_sound(repo: Repo, index: Index, wanted: dict[str, str], remote) -> None:
+    """Make sure every object of ``wanted`` (digest -> a path it goes to)
+    hashes to its id before it is placed.
+
+    An object is known sound when this process verified it (fetched, or
+    hashed) or when it is protected by a fresh snapshot: it is the inode of
+    a tracked file whose index entry still matches it exactly and is not
+    racily clean, so nothing wrote to it since it was hashed. Every other
+    object is hashed; a damaged one is moved aside under the id its bytes
+    hash to (``Store.quarantine``) and fetched again from ``remote``,
+    verified. When no good copy can be had, nothing is written.
+    """
+    store = repo.store
+    suspects = [d for d in wanted if d not in store.verified]
+    if not suspects:
+        return
+    protected = _protected_by_snapshot(store, index, set(suspects))
+    damaged: dict[str, str] = {}
+    for digest in suspects:
+        if digest in protected or store.verify(digest):
+            continue
+        damaged[digest] = store.quarantine(digest)
+    if not damaged:
+        return
+    from .sync import fetch_contents
+
+    try:
+        if remote is None:
+            raise NotFound("no remote to fetch from")
+        fetch_contents(repo, remote, {d: 0 for d in damaged}, jobs=4)
+    except AmaError as e:
+        first = min(damaged, key=lambda d: wanted[d])
+        more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        raise IntegrityError(
+            f"{wanted[first]}{more}: the local copy of its content {first[:12]} is damaged (moved aside as "
+            f"object {damaged[first][:12]}) and no good copy could be fetched ({e}); nothing was written"
+        ) from None
+    for digest, real in sorted(damaged.items(), key=lambda item: wanted[item[0]]):
+        ui.warn(
+            f"{wanted[digest]}: the local copy of its content {digest[:12]} was damaged; "
+            f"moved aside as object {real[:12]}, a good copy was fetched"
+        )
+
+
+def _protected_by_snapshot(store, index: Index, digests: set[str]) -> set[str]:
+    """The objects of ``digests`` that a fresh index snapshot vouches for:
+    the object is the inode of a staged file and compares CLEAN with its
+    entry (same inode, size and times, not racily clean)."""
+    protected = set()
+    for path, digest in index.digests():
+        if digest not in digests or digest in protected:
+            continue
+        try:
+            st = os.lstat(store.path(digest))
+        except FileNotFoundError:
+            continue
+        if index.compare(path, st) == CLEAN:
+            protected.add(digest)
+    return protected
+
+
+def _kept(index: Index, path: str, full: str, mode: str) -> os.stat_result | bool | None:
+    """Whether the file of staged ``path`` still holds its staged content
+    and the version's exec bit: True when its snapshot says so (``CLEAN``),
+    a fresh snapshot when hashing had to decide (racy, touched or replaced)
+    and found it equal, else None."""
     try:
         st = os.lstat(full)
     except FileNotFoundError:
+        return None
+    if bool(st.st_mode & 0o100) != (mode == MODE_EXEC):
         return None
     state = index.compare(path, st)
     if state == CLEAN:

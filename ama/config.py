@@ -9,7 +9,7 @@ from __future__ import annotations
 import configparser
 import io
 
-from .errors import UsageError
+from .errors import Corrupt, UsageError
 from .fsutil import atomic_write
 
 LINK_MODES = ("auto", "reflink", "hardlink", "copy")
@@ -36,14 +36,19 @@ class Config:
         self.path = path
         self.parser = configparser.ConfigParser(interpolation=None, default_section="\0")
         try:
-            with open(path) as f:
+            with open(path, encoding="utf-8") as f:
                 self.parser.read_file(f)
         except FileNotFoundError:
             pass
         except configparser.Error as e:
-            from .errors import Corrupt
-
             raise Corrupt(f"{path}: cannot parse ({str(e).splitlines()[0]})") from None
+        except UnicodeDecodeError:
+            raise Corrupt(f"{path}: cannot parse (it is not UTF-8 text)") from None
+        fmt = self.get("core.formatversion", "1")
+        if fmt != "1":
+            if fmt and fmt.isascii() and fmt.isdigit():
+                raise Corrupt(f"{path}: core.formatversion is {fmt}; this ama reads repositories of format 1")
+            raise Corrupt(f"{path}: core.formatversion is '{fmt}', not a number")
 
     def get(self, key: str, default: str | None = None) -> str | None:
         section, name = split_key(key)
@@ -85,7 +90,7 @@ class Config:
     def linkmode(self) -> str:
         mode = self.get("core.linkmode", "auto") or "auto"
         if mode not in LINK_MODES:
-            raise UsageError(f"core.linkmode is '{mode}'; expected one of {', '.join(LINK_MODES)}")
+            raise Corrupt(f"{self.path}: core.linkmode is '{mode}'; expected one of {', '.join(LINK_MODES)}")
         return mode
 
     def save(self) -> None:

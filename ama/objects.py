@@ -11,13 +11,14 @@ import re
 from collections import namedtuple
 
 from .errors import Corrupt
+from .names import MAX_DEPTH
 
 TREE_MAGIC = b"ama-tree 1\n"
 COMMIT_MAGIC = b"ama-commit 1\n"
 MODE_FILE = "100644"
 MODE_EXEC = "100755"
 MODE_TREE = "040000"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def object_type(data: bytes) -> str:
@@ -47,18 +48,50 @@ def serialize_tree(entries: list[TreeEntry]) -> bytes:
     return b"".join(lines)
 
 
+KINDS = {"file": (MODE_FILE, MODE_EXEC), "tree": (MODE_TREE,)}
+
+
 def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
+    """The entries of a tree object, every field checked.
+
+    A kind this ama does not know (a newer ama's) is refused, never read as
+    a file; so are a mode that does not fit the kind, a malformed id or
+    size, a name that is not UTF-8, and names out of order or repeated.
+    """
     if not data.startswith(TREE_MAGIC):
         raise Corrupt(f"object {digest} is not a tree")
+    try:
+        text = data[len(TREE_MAGIC) :].decode()
+    except UnicodeDecodeError:
+        raise Corrupt(f"tree {digest} has a name that is not UTF-8") from None
     entries = []
+    last = b""
     # Only "\n" ends an entry: names may hold "\r" or other line breaks.
-    for line in data[len(TREE_MAGIC) :].decode().split("\n")[:-1]:
+    lines = text.split("\n")
+    if lines[-1]:
+        raise Corrupt(f"tree {digest} has a malformed entry: {lines[-1]!r}")
+    for line in lines[:-1]:
         try:
             head, name = line.split("\t", 1)
             mode, kind, entry_digest, size = head.split(" ")
-            entries.append(TreeEntry(name, mode, kind, entry_digest, int(size)))
+            if not (size.isascii() and size.isdigit()):
+                raise ValueError
+            entry = TreeEntry(name, mode, kind, entry_digest, int(size))
         except ValueError:
             raise Corrupt(f"tree {digest} has a malformed entry: {line!r}") from None
+        if kind not in KINDS:
+            raise Corrupt(
+                f"tree {digest} has an entry of kind {kind!r} ({name!r}), which this ama does not know; "
+                f"upgrade ama to check it out"
+            )
+        if mode not in KINDS[kind] or not HEX64.match(entry_digest) or not name:
+            raise Corrupt(f"tree {digest} has a malformed entry: {line!r}")
+        key = name.encode()
+        if key <= last and entries:
+            what = "twice" if key == last else "out of order"
+            raise Corrupt(f"tree {digest} is malformed: it names {name!r} {what}")
+        last = key
+        entries.append(entry)
     return entries
 
 
@@ -94,16 +127,21 @@ def build_trees(files: dict[str, tuple[str, int, int]], write) -> str:
 
 
 def walk_tree(read, tree_id: str, prefix: str = ""):
-    """Yield (path, TreeEntry) for every file below ``tree_id``.
-
-    ``read(id) -> bytes`` loads an object.
-    """
-    for entry in parse_tree(read(tree_id), tree_id):
-        path = f"{prefix}{entry.name}"
-        if entry.kind == "tree":
-            yield from walk_tree(read, entry.digest, path + "/")
+    """Yield (path, TreeEntry) for every file below ``tree_id``, in path
+    order. ``read(id) -> bytes`` loads an object. Iterative: a tree nested
+    deeper than ``MAX_DEPTH`` is Corrupt, never a recursion error."""
+    stack = [(prefix, iter(parse_tree(read(tree_id), tree_id)))]
+    while stack:
+        base, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+        elif entry.kind == "tree":
+            if len(stack) >= MAX_DEPTH:
+                raise Corrupt(f"tree {tree_id} is nested deeper than {MAX_DEPTH} directories")
+            stack.append((f"{base}{entry.name}/", iter(parse_tree(read(entry.digest), entry.digest))))
         else:
-            yield path, entry
+            yield f"{base}{entry.name}", entry
 
 
 # -- commits -----------------------------------------------------------------
@@ -159,10 +197,10 @@ class Commit:
     def parse(cls, data: bytes, digest: str = "?") -> Commit:
         if not data.startswith(COMMIT_MAGIC):
             raise Corrupt(f"object {digest} is not a commit")
-        text = data[len(COMMIT_MAGIC) :].decode()
-        header, _, message = text.partition("\n\n")
         fields: dict = {"inputs": [], "meta": {}}
         try:
+            text = data[len(COMMIT_MAGIC) :].decode()
+            header, _, message = text.partition("\n\n")
             for line in header.split("\n"):
                 key, _, value = line.partition(" ")
                 if key == "author":
@@ -170,6 +208,7 @@ class Commit:
                     fields.update(author=who, time=int(when), tz=tz)
                 elif key == "input":
                     name, commit_id = value.split(" ")
+                    _check_id(commit_id)
                     fields["inputs"].append((name, commit_id))
                 elif key == "meta":
                     import json
@@ -177,12 +216,22 @@ class Commit:
                     name, raw = value.split(" ", 1)
                     fields["meta"][name] = json.loads(raw)
                 elif key == "version":
+                    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+                        raise ValueError(value)
                     fields["version"] = int(value)
-                elif key in ("tree", "parent", "asset"):
+                elif key in ("tree", "parent"):
+                    fields[key] = _check_id(value)
+                elif key == "asset":
                     fields[key] = value
             return cls(message=message, **fields)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             raise Corrupt(f"commit {digest} is malformed") from None
+
+
+def _check_id(value: str) -> str:
+    if not HEX64.match(value):
+        raise ValueError(value)
+    return value
 
 
 def write_index_tree(store, index) -> str:

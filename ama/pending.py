@@ -12,6 +12,8 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
+from . import records
+from .errors import Corrupt
 from .fsutil import atomic_write
 from .objects import Commit
 from .repo import Repo
@@ -60,24 +62,24 @@ class Pending:
         record = asdict(self)
         record["class"] = record.pop("cls")
         record["asset"] = self.asset
+        record["format"] = records.FORMAT
         atomic_write(repo.pending_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
 
     @classmethod
     def load(cls, repo: Repo) -> Pending | None:
         try:
-            with open(repo.pending_path) as f:
-                record = json.load(f)
+            with open(repo.pending_path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             return None
-        except ValueError:
-            from .errors import Corrupt
-
-            raise Corrupt(
-                ".ama/PENDING is unreadable; move it aside (mv .ama/PENDING .ama/PENDING.bad) and commit again"
-            ) from None
+        hint = "move it aside (mv .ama/PENDING .ama/PENDING.bad) and commit again"
+        try:
+            record = records.load(data, records.PENDING, ".ama/PENDING", strict=True)
+        except Corrupt as e:
+            raise Corrupt(f"{e}; {hint}") from None
         record.pop("asset", None)
-        if "class" in record:
-            record["cls"] = record.pop("class")
+        record.pop("format", None)
+        record["cls"] = record.pop("class")
         return cls(**record)
 
     @staticmethod

@@ -17,7 +17,8 @@ from .repo import Repo
 
 ZERO = "0" * 64
 REF_NAME = re.compile(r"^assets/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]+$")
-CLASS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CLASS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def check_class(name: str) -> str:
@@ -37,12 +38,15 @@ def check_ref_name(ref: str) -> str:
 def read_ref(repo: Repo, ref: str) -> str | None:
     ref = check_ref_name(ref)
     try:
-        with open(repo.path("refs", ref)) as f:
-            value = f.read().strip()
+        with open(repo.path("refs", ref), "rb") as f:
+            value = f.read().strip().decode("ascii", "replace")
     except FileNotFoundError:
         return None
-    if len(value) != 64:
-        raise Corrupt(f".ama/refs/{ref} is corrupt: expected a 64-hex commit id")
+    if not HEX64.match(value):
+        raise Corrupt(
+            f".ama/refs/{ref} is corrupt: expected a 64-hex commit id; remove it "
+            f"(rm .ama/refs/{ref}) and 'ama fetch' sets it again"
+        )
     return value
 
 
@@ -122,20 +126,36 @@ class Head:
 
 def read_head(repo: Repo) -> Head:
     try:
-        with open(repo.path("HEAD")) as f:
-            text = f.read()
+        with open(repo.path("HEAD"), "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return _head_without_file(repo)
-    fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
     try:
-        return Head(
-            cls=fields["class"],
-            seq=int(fields["seq"]) if "seq" in fields else None,
-            version=int(fields["version"]) if "version" in fields else None,
-            commit=fields.get("commit"),
+        fields = dict(line.split(" ", 1) for line in data.decode("utf-8").splitlines())
+        head = Head(
+            cls=fields.pop("class"),
+            seq=_positive(fields.pop("seq")) if "seq" in fields else None,
+            version=_positive(fields.pop("version")) if "version" in fields else None,
+            commit=fields.pop("commit", None),
         )
+        if (
+            fields
+            or not CLASS_NAME.match(head.cls)
+            or (head.commit is not None and not HEX64.match(head.commit))
+            or (head.version is not None and head.seq is None)
+        ):
+            raise ValueError
     except (KeyError, ValueError):
-        raise Corrupt(".ama/HEAD is corrupt; rewrite it with 'ama init --class NAME'") from None
+        raise Corrupt(
+            ".ama/HEAD is corrupt; rewrite it with 'ama init --class NAME', then 'ama checkout NAME/SEQ/N'"
+        ) from None
+    return head
+
+
+def _positive(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(text)
+    return int(text)
 
 
 def _head_without_file(repo: Repo) -> Head:

@@ -38,6 +38,17 @@ def default_store_url() -> str:
     return os.path.join(ama_home(), "store")
 
 
+def normalize_url(url: str) -> str:
+    """A remote URL as recorded: directories absolute, URLs checked."""
+    if url.startswith(("s3://", "file:")):
+        if url.startswith("s3://") and not url[5:].split("/", 1)[0]:
+            raise UsageError(f"remote URL '{url}' has no bucket: use s3://bucket/prefix")
+        return url
+    if "://" in url or not url:
+        raise UsageError(f"remote URL '{url}' is not supported: use a directory, file:///path or s3://bucket/prefix")
+    return os.path.abspath(os.path.expanduser(url))
+
+
 def default_name(repo: Repo) -> str:
     return repo.config.get("core.remote", "origin") or "origin"
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from .errors import BadPath
 from .fsutil import is_temp_name
 from .hashing import hash_open, open_regular
-from .ignore import ALWAYS_SKIPPED, ROOT_FILES, Ignorer
+from .ignore import ROOT_FILES, Ignorer
 from .index import Index
-from .repo import AMA_DIR, Repo, check_name
+from .names import check_path, is_reserved_dir
+from .repo import Repo
 
 
 @dataclass
@@ -70,6 +71,7 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
                 m = ignorer.match(rel)
                 if m is not None and not m.negated and rel not in tracked.files():
                     raise BadPath(f"{user_path}: is ignored by {m}; use --force to add it anyway")
+            check_path(rel, user_path)
             if rel not in seen:
                 seen.add(rel)
                 result.files.append(rel)
@@ -134,7 +136,7 @@ def _walk(
             for de in sorted(it, key=lambda d: d.name):
                 rel = prefix + de.name
                 if de.is_dir(follow_symlinks=False):
-                    if de.name in ALWAYS_SKIPPED and (de.name != AMA_DIR or not prefix):
+                    if is_reserved_dir(de.name):
                         continue
                     if check_ignores and ignorer.is_ignored(rel, True) and rel not in tracked.dirs():
                         result.ignored.append(rel + "/")
@@ -143,7 +145,7 @@ def _walk(
                 elif de.is_file(follow_symlinks=False):
                     if (not prefix and de.name in ROOT_FILES) or is_temp_name(de.name):
                         continue
-                    check_name(rel, rel)
+                    check_path(rel, rel)
                     if check_ignores and ignorer.is_ignored(rel) and rel not in tracked.files():
                         result.ignored.append(rel)
                         continue
@@ -319,7 +321,7 @@ def move_entries(repo: Repo, lock, index: Index, moves: list[tuple[str, str, str
             raise BadPath(f"{shown}: is not tracked; 'ama add' it first, or move it with mv")
         if new == old or new.startswith(old + "/"):
             raise BadPath(f"{shown}: cannot be moved onto or into itself")
-        check_name(new, new)
+        check_path(new, new)
         if not os.path.isdir(os.path.dirname(full_new)):
             raise BadPath(f"{os.path.dirname(new) or '.'}: no such directory")
         if os.path.lexists(full_new) and (not force or os.path.isdir(full_new) or statmod.S_ISDIR(st.st_mode)):

@@ -28,7 +28,8 @@ from .hashing import hash_paths
 from .ignore import ROOT_FILES, Ignorer
 from .index import CHANGED, MISSING, NOT_FILE, Index
 from .index import CLEAN as UNCHANGED
-from .repo import AMA_DIR, Repo
+from .names import is_reserved_dir
+from .repo import Repo
 
 CLEAN = "clean"
 MODIFIED = "modified"
@@ -151,7 +152,7 @@ class _Walk:
                         check_file(rel, st, state)
                 elif de.is_dir(follow_symlinks=False):
                     name = de.name
-                    if name == ".git" or (not prefix and name == AMA_DIR):
+                    if is_reserved_dir(name):
                         continue
                     if check_ignores and rel not in self.tracked_dirs() and ignorer.is_ignored(rel, True):
                         continue

@@ -6,7 +6,8 @@ order and falls back visibly (the mode actually used is returned and shown);
 an explicit mode never silently becomes another. Trees and commits are
 written as ordinary files. Nothing is stored under a name its bytes do not
 hash to, with one documented exception: a hardlinked object whose work-tree
-twin was edited in place, which ``status`` and ``fsck`` report.
+twin was edited in place, which ``status`` and ``fsck`` report and which
+checkout moves aside (``quarantine``) instead of placing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 
-from .errors import EXIT_IO, AmaError, BadPath, IntegrityError
+from .errors import EXIT_IO, AmaError, BadPath, Corrupt, IntegrityError
 from .fsutil import fsync_dir, temp_name, unlink_quietly, write_all
 from .hashing import hash_bytes, hash_fd
 
@@ -34,6 +36,9 @@ class Store:
         # Modes that failed once with a "cannot link here" error in this
         # process are not tried again for every file.
         self._unsupported: set[str] = set()
+        # Objects whose bytes this process saw hash to their id (fetched and
+        # verified, or hashed): checkout places them without hashing again.
+        self.verified: set[str] = set()
 
     def path(self, digest: str) -> str:
         return os.path.join(self.root, digest[:2], digest[2:])
@@ -212,23 +217,68 @@ class Store:
 
     def read_bytes(self, digest: str, verify: bool = True) -> bytes:
         try:
-            with open(self.path(digest), "rb") as f:
-                data = f.read()
+            fd = self._open(digest)
         except FileNotFoundError:
             from .errors import NotFound
 
             raise NotFound(f"object {digest} is not in the local store") from None
+        with os.fdopen(fd, "rb") as f:
+            data = f.read()
         if verify and hash_bytes(data) != digest:
             raise IntegrityError(f"object {digest} is damaged: its bytes no longer hash to its name")
         return data
 
     def verify(self, digest: str) -> bool:
         """Whether the stored object's bytes still hash to its name."""
-        fd = os.open(self.path(digest), os.O_RDONLY)
+        good = self.actual_id(digest) == digest
+        if good:
+            self.verified.add(digest)
+        return good
+
+    def actual_id(self, digest: str) -> str:
+        """The id the bytes stored under ``digest`` hash to now."""
+        fd = self._open(digest)
         try:
-            return hash_fd(fd, os.fstat(fd).st_size) == digest
+            return hash_fd(fd, os.fstat(fd).st_size)
         finally:
             os.close(fd)
+
+    def quarantine(self, digest: str) -> str:
+        """Move the damaged object ``digest`` aside: it is renamed to the id
+        its bytes hash to (an ordinary object, which fsck accepts and gc
+        removes once nothing refers to it; the bytes may be someone's edit),
+        so ``digest`` is free for a good copy. Returns that id."""
+        src = self.path(digest)
+        real = self.actual_id(digest)
+        if real != digest:
+            self._dir_for(real)
+            try:
+                os.link(src, self.path(real))
+            except FileExistsError:
+                pass
+            os.unlink(src)
+            fsync_dir(os.path.dirname(src))
+            fsync_dir(os.path.dirname(self.path(real)))
+        return real
+
+    def _open(self, digest: str) -> int:
+        """Open object ``digest`` for reading; Corrupt if something other
+        than a file took its place (O_NONBLOCK: a FIFO must not hang us)."""
+        fd = os.open(self.path(digest), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                from .hashing import describe_mode
+
+                raise Corrupt(
+                    f"local object {digest} {describe_mode(st.st_mode)}, not a file; "
+                    f"move it aside (mv {self.path(digest)} /tmp/) and run the command again"
+                )
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def iter_ids(self):
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import failpoint
 from .assets import Assets
 from .checkout import materialize
 from .errors import Conflict, NotFound, UsageError
@@ -118,11 +119,12 @@ def _same(a: tuple[str, int, str] | None, b: tuple[str, int, str] | None) -> boo
 def checkout_version(repo: Repo, remote: Remote, target, force: bool, jobs: int) -> tuple[int, int]:
     """Fetch what is missing and materialise ``target`` (a Resolved)."""
     commit, files = fetch_version(repo, remote, target.commit, jobs)
+    failpoint.hit("after-fetch")
     wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
     head = Head(target.cls, target.seq, target.version, target.commit)
     # The ref is set only once the version's paths were accepted and placed:
     # a refused version must leave no ref behind.
-    done = materialize(repo, wanted, head, force, tree=commit.tree)
+    done = materialize(repo, wanted, head, force, tree=commit.tree, remote=remote)
     ref = f"assets/{target.cls}/{target.seq}"
     if read_ref(repo, ref) is None:
         update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")

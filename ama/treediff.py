@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import Corrupt
 from .hashing import hash_bytes
-from .objects import TreeEntry, build_trees, parse_tree, walk_tree
+from .objects import MAX_DEPTH, TreeEntry, build_trees, parse_tree, walk_tree
 
 ADDED = "A"
 REMOVED = "D"
@@ -57,6 +58,8 @@ def _entries(read: Reader, tree_id: str | None) -> dict[str, TreeEntry]:
 def _diff(read: Reader, old: str | None, new: str | None, prefix: str, out: list[Change]) -> None:
     if old == new:
         return
+    if prefix.count("/") > MAX_DEPTH:
+        raise Corrupt(f"tree {new or old} is nested deeper than {MAX_DEPTH} directories")
     a, b = _entries(read, old), _entries(read, new)
     for name in sorted(a.keys() | b.keys()):
         x, y = a.get(name), b.get(name)

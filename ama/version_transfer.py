@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import failpoint, ui
 from .errors import Corrupt, IntegrityError
 from .index import Index
-from .objects import HEX64, Commit, object_type, parse_tree
+from .objects import HEX64, MAX_DEPTH, Commit, object_type, parse_tree
 from .remote.base import Remote
 from .remote.transfer import PushResult, fetch_objects, push_objects
 from .repo import Repo
@@ -87,10 +87,12 @@ def push_staged(repo: Repo, remote: Remote, index: Index, jobs: int = DEFAULT_JO
 
 def tree_ids(repo: Repo, tree_id: str) -> list[str]:
     """``tree_id`` and every subtree below it (from the local store)."""
-    ids = [tree_id]
-    for entry in parse_tree(repo.store.read_bytes(tree_id), tree_id):
-        if entry.kind == "tree":
-            ids.extend(tree_ids(repo, entry.digest))
+    ids = []
+    stack = [tree_id]
+    while stack:
+        tid = stack.pop()
+        ids.append(tid)
+        stack.extend(e.digest for e in parse_tree(repo.store.read_bytes(tid), tid) if e.kind == "tree")
     return ids
 
 
@@ -161,12 +163,14 @@ def fetch_commit(repo: Repo, remote: Remote, commit_id: str) -> Commit:
 def fetch_trees(repo: Repo, remote: Remote, tree_id: str) -> list[tuple[str, str, int, str]]:
     """Fetch every tree below ``tree_id``; return (path, digest, size, mode) of its files."""
     files = []
-    stack = [("", tree_id)]
+    stack = [("", tree_id, 0)]
     while stack:
-        prefix, tid = stack.pop()
+        prefix, tid, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Corrupt(f"tree {tree_id} is nested deeper than {MAX_DEPTH} directories; refusing it")
         for entry in parse_tree(fetch_object(repo, remote, tid), tid):
             if entry.kind == "tree":
-                stack.append((prefix + entry.name + "/", entry.digest))
+                stack.append((prefix + entry.name + "/", entry.digest, depth + 1))
             else:
                 files.append((prefix + entry.name, entry.digest, entry.size, entry.mode))
     files.sort()
@@ -184,6 +188,8 @@ def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: in
         for _digest, path in missing:
             os.chmod(path, 0o444)
         store.fsync_dirs()
+        # fetch_objects verified every byte against its id.
+        store.verified.update(d for d, _ in missing)
     return len(missing)
 
 

@@ -48,3 +48,60 @@ def test_forced_checkout_over_hardlinked_files_leaves_no_temporary_names(tmp_pat
     leftovers = [p for p in work.rglob(".ama-tmp-*")]
     assert leftovers == []
     assert ok(run_ama("status", "--porcelain", cwd=work, env=env)).out == ""
+
+
+def test_checkout_restores_the_exec_bit_of_an_unchanged_content(tmp_path):
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(run_ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"run.sh": "echo hi\n"})
+    (work / "run.sh").chmod(0o755)
+    ok(run_ama("add", ".", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "executable", cwd=work, env=env))
+    (work / "run.sh").chmod(0o644)
+    ok(run_ama("add", "run.sh", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "not executable", cwd=work, env=env))
+
+    ok(run_ama("checkout", "data/1/1", cwd=work, env=env))
+    assert (work / "run.sh").stat().st_mode & 0o100
+    assert ok(run_ama("diff", "--name-status", cwd=work, env=env)).out == ""
+    ok(run_ama("checkout", "data/1/2", cwd=work, env=env))
+    assert not (work / "run.sh").stat().st_mode & 0o100
+
+
+def test_an_untracked_symlink_in_the_way_is_replaced_only_with_force(tmp_path):
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "target").write_text("not yours\n")
+    ok(run_ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"a.txt": "a\n", "link": "a file in version 1\n"})
+    ok(run_ama("add", ".", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "one", cwd=work, env=env))
+    ok(run_ama("rm", "link", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "two", cwd=work, env=env))
+    (work / "link").symlink_to(tmp_path / "target")
+
+    line = one_line_error(run_ama("checkout", "data/1/1", cwd=work, env=env), 12)
+    assert "link" in line and "symlink" in line
+    assert (work / "link").is_symlink()
+    ok(run_ama("checkout", "--force", "data/1/1", cwd=work, env=env))
+    assert not (work / "link").is_symlink() and (work / "link").read_text() == "a file in version 1\n"
+    assert (tmp_path / "target").read_text() == "not yours\n"
+
+
+def test_an_ignored_file_in_the_way_is_not_overwritten(tmp_path):
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok(run_ama("init", "--class", "data", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"a.txt": "a\n", "scratch.log": "version 1\n"})
+    ok(run_ama("add", ".", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "one", cwd=work, env=env))
+    ok(run_ama("rm", "scratch.log", cwd=work, env=env))
+    ok(run_ama("commit", "-m", "two", cwd=work, env=env))
+    write_files(work, {".amaignore": "*.log\n", "scratch.log": "my notes\n"})
+
+    one_line_error(run_ama("checkout", "data/1/1", cwd=work, env=env), 12)
+    assert (work / "scratch.log").read_text() == "my notes\n"

@@ -19,7 +19,7 @@ from conftest import ok, one_line_error, run_ama
 from txn_helpers import b3, txn_env
 
 from ama.assets import Assets
-from ama.objects import MODE_FILE, MODE_TREE, Commit, TreeEntry, serialize_tree
+from ama.objects import MODE_FILE, MODE_TREE, TREE_MAGIC, Commit, TreeEntry, serialize_tree
 from ama.remote.local import LocalRemote
 
 CLS = "data"
@@ -45,13 +45,20 @@ class Crafter:
 
     def publish(self, remote_dir: Path, entries: list[TreeEntry]) -> str:
         """Publish a committed version whose root tree holds ``entries``; its name."""
-        root = self.add(serialize_tree([*entries, self.file("ok.txt", b"harmless\n")]))
+        return self.publish_root(remote_dir, self.add(serialize_tree([*entries, self.file("ok.txt", b"harmless\n")])))
+
+    def publish_root(self, remote_dir: Path, root: str, message: bytes | None = None) -> str:
+        """Publish a committed version of root tree ``root``; its name.
+        ``message`` replaces the commit's message bytes (raw)."""
         remote = LocalRemote(str(remote_dir))
         assets = Assets(remote)
         seq = assets.allocate_seq(CLS, "crafted", "mallory")
         commit = Commit(tree=root, asset=f"{CLS}/{seq}", version=1, author="Mallory <m@example.com>",
                         time=1700000000, tz="+0000", message="crafted\n")
-        commit_id = self.add(commit.serialize())
+        data = commit.serialize()
+        if message is not None:
+            data = data[: data.index(b"\n\n") + 2] + message
+        commit_id = self.add(data)
         with tempfile.TemporaryDirectory() as tmp:
             for digest, data in self.objects.items():
                 path = os.path.join(tmp, digest)
@@ -96,12 +103,20 @@ def hostile_entries(c: Crafter, elsewhere: Path) -> dict[str, list[TreeEntry]]:
         "climb-nested": [c.tree("a", [c.tree("..", [c.tree("..", [c.file("x")])])])],
         "climb-name": [c.file("a/../../x")],
         "git-dir": [c.tree(".git", [c.tree("hooks", [c.file("post-checkout")])])],
+        "git-nested": [c.tree("sub", [c.tree(".git", [c.tree("hooks", [c.file("post-checkout")])])])],
+        "git-upper": [c.tree(".Git", [c.file("config")])],
+        "ama-nested": [c.tree("sub", [c.tree(".AMA", [c.file("config")])])],
+        "pointer": [c.file(".ama-asset", b"asset: other/1\nversion: 1\ncommit: " + b"0" * 64 + b"\n")],
+        "amaignore": [c.file(".amaignore", b"*\n")],
+        "backslash": [c.file("back\\slash")],
+        "too-long": [c.file("x" * 256)],
         # An id that is a path: the local store must not be asked to put it anywhere.
         "bad-id": [TreeEntry("bad.txt", MODE_FILE, "file", "ab" + str(elsewhere / "newdir" / "evil"), 5)],
     }
 
 
-CASES = ["dotdot", "absolute", "ama-dir", "ama-name", "climb-nested", "climb-name", "git-dir", "bad-id"]
+CASES = ["dotdot", "absolute", "ama-dir", "ama-name", "climb-nested", "climb-name", "git-dir", "git-nested",
+         "git-upper", "ama-nested", "pointer", "amaignore", "backslash", "too-long", "bad-id"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -149,3 +164,79 @@ def test_checkout_replaces_a_symlink_named_like_a_file_without_following_it(worl
     ok(run_ama("checkout", "--force", name, cwd=work, env=env))
     assert (tmp / "elsewhere" / "target").read_text() == "not yours\n"
     assert not (work / "link").is_symlink() and (work / "link").read_bytes() == b"mine\n"
+
+
+def test_control_file_names_below_the_root_are_ordinary_files(world):
+    tmp, work, env = world
+    c = Crafter()
+    name = c.publish(tmp / "remote", [c.tree("sub", [c.file(".amaignore", b"rules\n"), c.file(".ama-asset", b"x\n")])])
+    ok(run_ama("checkout", name, cwd=work, env=env))
+    assert (work / "sub" / ".amaignore").read_bytes() == b"rules\n"
+    assert (work / "sub" / ".ama-asset").read_bytes() == b"x\n"
+
+
+def raw_tree(*lines: bytes) -> bytes:
+    return TREE_MAGIC + b"".join(lines)
+
+
+MALFORMED = {
+    # name: (root tree bytes given a Crafter, what the error line says)
+    "non-utf8-name": (lambda c: raw_tree(b"100644 file %s 5\t\xff\xfe.bin\n" % c.add(b"evil\n").encode()),
+                      "not UTF-8"),
+    "duplicate-name": (lambda c: raw_tree(*[b"100644 file %s 5\tsame\n" % c.add(b"evil\n").encode()] * 2),
+                       "twice"),
+    "unknown-kind": (lambda c: raw_tree(b"100644 reference %s 5\tref.bin\n" % c.add(b"evil\n").encode()),
+                     "does not know"),
+    "mode-of-a-tree": (lambda c: raw_tree(b"040000 file %s 5\tf\n" % c.add(b"evil\n").encode()),
+                       "malformed"),
+    "negative-size": (lambda c: raw_tree(b"100644 file %s -5\tf\n" % c.add(b"evil\n").encode()),
+                      "malformed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_hash_valid_but_malformed_trees_are_refused(world, case):
+    tmp, work, env = world
+    c = Crafter()
+    build, said = MALFORMED[case]
+    name = c.publish_root(tmp / "remote", c.add(build(c)))
+    keep_out = (work / ".ama", tmp / "home", tmp / "remote")
+    before = snapshot(tmp, keep_out)
+    assert said in one_line_error(run_ama("checkout", name, cwd=work, env=env), 6)
+    assert snapshot(tmp, keep_out) == before
+    one_line_error(run_ama("clone", "--remote", tmp / "remote", name, tmp / "clone", cwd=tmp, env=env), 6)
+    assert not (tmp / "clone").exists()
+
+
+def test_a_tree_nested_too_deep_is_refused_without_a_crash(world):
+    tmp, work, env = world
+    c = Crafter()
+    entry = c.file("bottom.txt")
+    for _ in range(1200):
+        entry = c.tree("d", [entry])
+    name = c.publish(tmp / "remote", [entry])
+    assert "deeper" in one_line_error(run_ama("checkout", name, cwd=work, env=env), 6)
+    assert not (work / "d").exists()
+
+
+def test_a_commit_with_a_non_utf8_message_is_refused(world):
+    tmp, work, env = world
+    c = Crafter()
+    name = c.publish_root(tmp / "remote", c.add(serialize_tree([c.file("f")])), message=b"\xff\xfe\n")
+    assert "malformed" in one_line_error(run_ama("checkout", name, cwd=work, env=env), 6)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_an_object_replaced_by_a_special_file_on_the_remote_is_named(world, kind):
+    tmp, work, env = world
+    c = Crafter()
+    name = c.publish(tmp / "remote", [c.file("victim.bin", b"victim\n")])
+    obj = tmp / "remote" / "objects" / b3(b"victim\n")[:2] / b3(b"victim\n")[2:]
+    obj.unlink()
+    if kind == "fifo":
+        os.mkfifo(obj)
+    else:
+        obj.mkdir()
+    line = one_line_error(run_ama("clone", "--remote", tmp / "remote", name, tmp / "clone", cwd=tmp, env=env,
+                                  timeout=30), 6)
+    assert "remote" in line and b3(b"victim\n")[2:] in line and "not a file" in line

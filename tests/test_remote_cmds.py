@@ -107,7 +107,7 @@ def test_pull_stops_on_unstaged_changes_and_conflicts(pair):
 
 def test_fetch_and_pull_refuse_what_they_cannot_do(e2e_work):
     assert "no commits yet" in one_line_error(e2e_work("fetch"), 2)
-    pending = {"txid": "t", "cls": "data", "tree": "0" * 64, "message": "m", "author": "x", "time": 0,
+    pending = {"txid": "t", "class": "data", "tree": "0" * 64, "message": "m", "author": "x", "time": 0,
                "tz": "+0000", "remote": "origin", "seq": 1, "version": 2}
     (e2e_work.root / ".ama" / "PENDING").write_text(json.dumps(pending))
     assert "was interrupted" in one_line_error(e2e_work("pull"), 9)

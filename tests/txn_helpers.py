@@ -93,7 +93,11 @@ class RemoteView:
         return records
 
     def head(self, cls: str, seq: int) -> dict | None:
-        return self.json(f"assets/{cls}/{seq}/HEAD")
+        """The asset's HEAD record, without its format field (which must be 1)."""
+        record = self.json(f"assets/{cls}/{seq}/HEAD")
+        if record is not None:
+            assert record.pop("format", 1) == 1, record
+        return record
 
     def seqs(self, cls: str) -> list[int]:
         return sorted(

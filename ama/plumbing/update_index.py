@@ -16,6 +16,7 @@ import sys
 
 from .. import ui
 from ..errors import EXIT_DIFFERS, BadPath, NotFound, UsageError
+from ..names import check_path
 from ..objects import HEX64
 from ..repo import Repo
 from ..staging import stage, unstage
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             elif rel not in index and not args.add:
                 raise BadPath(f"{rel}: is not in the index (use --add to stage it)")
             else:
+                check_path(rel, rel)
                 to_stage.append(rel)
         for spec in args.cacheinfo:
             _cacheinfo(repo, index, spec)
@@ -84,6 +86,7 @@ def _cacheinfo(repo: Repo, index, spec: str) -> None:
     rel = repo.relpath(path, cwd=repo.root)
     if not rel:
         raise BadPath(f"--cacheinfo '{spec}': PATH must name a file in the work tree")
+    check_path(rel, path)
     # No file was read: a snapshot of zeros, which stat-check never trusts.
     index.add_unread(rel, digest, size, st_mode)
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from .. import ui
 from ..assets import Assets
-from ..checkout import MARKER
+from ..checkout import interrupted_target
 from ..errors import AmaError, UsageError
 from ..fsutil import temp_owner_gone
 from ..index import Index
@@ -137,11 +137,7 @@ def reachable(repo: Repo, index: Index, pending: Pending | None) -> set[str]:
     if pending is not None:
         commits += [pending.commit, pending.parent]
         trees.append(pending.tree)
-    try:
-        with open(repo.path(MARKER)) as f:
-            commits.append(f.read().strip())
-    except FileNotFoundError:
-        pass
+    commits.append(interrupted_target(repo))
     try:
         while commits or trees:
             if commits:

@@ -18,8 +18,10 @@ import os
 
 from .. import ui
 from ..config import LINK_MODES
-from ..refs import check_class, read_head, write_head
-from ..remotes import default_store_url, probe_remote
+from ..errors import Corrupt
+from ..pointer import POINTER_FILE, read_pointer
+from ..refs import Head, check_class, read_head, write_head
+from ..remotes import default_store_url, normalize_url, probe_remote
 from ..repo import init_repo
 
 
@@ -37,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
     repo, existed = init_repo(args.directory, args.linkmode)
     config = repo.config
     if args.remote or not config.get("remote.origin.url"):
-        url = args.remote or default_store_url()
-        if not url.startswith("s3://") and "://" not in url:
-            url = os.path.abspath(os.path.expanduser(url))
-        config.set("remote.origin.url", url)
+        config.set("remote.origin.url", normalize_url(args.remote or default_store_url()))
     if args.endpoint:
         config.set("remote.origin.endpoint", args.endpoint)
     if args.remote or args.endpoint:
@@ -48,7 +47,25 @@ def run(args: argparse.Namespace) -> int:
         for key in ("writes", "ifmatch"):
             config.unset(f"remote.origin.{key}")
     config.save()
-    head = read_head(repo)
+    try:
+        head = read_head(repo)
+    except Corrupt:
+        if not args.cls:
+            raise
+        # The way out the error names: the version comes back from the
+        # pointer file (which every commit and checkout writes), else with
+        # the next checkout.
+        head = Head(cls=cls)
+        try:
+            pointer = read_pointer(repo)
+        except Corrupt:
+            pointer = None
+        if pointer is not None and pointer.asset.split("/")[0] == cls:
+            head = Head(cls, int(pointer.asset.split("/")[1]), pointer.version, pointer.commit)
+            ui.warn(f".ama/HEAD was damaged: rewritten from {POINTER_FILE} ({pointer.name})")
+        else:
+            ui.warn(f".ama/HEAD was damaged: rewritten for class {cls}; 'ama checkout {cls}/SEQ/N' sets the version")
+        write_head(repo, head)
     if not existed or args.cls:
         if head.seq is not None and args.cls and args.cls != head.cls:
             ui.warn(f"asset class stays {head.cls}: this work tree already has commits")

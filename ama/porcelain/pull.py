@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         # The index's cached root tree is the version's only when nothing
         # staged was carried over.
         exact = files == {path: (digest, size, mode) for path, digest, size, mode in fetched.files}
-        written, removed = materialize(repo, files, target, args.force, tree=fetched.tree if exact else None)
+        written, removed = materialize(
+            repo, files, target, args.force, tree=fetched.tree if exact else None, remote=remote
+        )
     if not args.quiet:
         was = f"version {head.version}" if head.version else "no version"
         ui.out(

@@ -17,12 +17,11 @@ docs/remote-layout.md).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 
 from .. import ui
 from ..errors import UsageError
-from ..remotes import default_name, probe_remote
+from ..remotes import default_name, normalize_url, probe_remote
 from ..repo import Repo
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -90,13 +89,3 @@ def run(args: argparse.Namespace) -> int:
         config.save()
     return 0
 
-
-def normalize_url(url: str) -> str:
-    """A remote URL as recorded: directories absolute, URLs checked."""
-    if url.startswith(("s3://", "file:")):
-        if url.startswith("s3://") and not url[5:].split("/", 1)[0]:
-            raise UsageError(f"remote URL '{url}' has no bucket: use s3://bucket/prefix")
-        return url
-    if "://" in url or not url:
-        raise UsageError(f"remote URL '{url}' is not supported: use a directory, file:///path or s3://bucket/prefix")
-    return os.path.abspath(os.path.expanduser(url))

@@ -22,19 +22,21 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from ama import failpoint, fsutil
 from ama.errors import (
     AlreadyExists,
+    Corrupt,
     IntegrityError,
     NotFound,
     PreconditionFailed,
     RemoteError,
     UsageError,
 )
-from ama.hashing import hash_bytes
+from ama.hashing import describe_mode, hash_bytes
 from ama.remote._files import (
     OpenFile,
     commit_temp,
@@ -112,14 +114,31 @@ class LocalRemote(Remote):
     # -- records -----------------------------------------------------------
 
     def get(self, key: str) -> bytes:
-        path = self.path_of(key)
         try:
-            with open(path, "rb") as f:
-                return f.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            fd = self._open_regular(key)
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"remote {self.url}: {key} not found") from None
         except OSError as e:
             raise self._error("read", key, e) from e
+        try:
+            with os.fdopen(fd, "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise self._error("read", key, e) from e
+
+    def _open_regular(self, key: str) -> int:
+        """Open ``key``'s file for reading; Corrupt if it is not a regular
+        file. O_NONBLOCK: a FIFO put in its place must not hang the open."""
+        fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise Corrupt(f"remote {self.url}: {key} {describe_mode(st.st_mode)}, not a file; the remote is damaged")
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def get_versioned(self, key: str) -> tuple[bytes, str]:
         data = self.get(key)
@@ -241,8 +260,8 @@ class LocalRemote(Remote):
     def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
         key = object_key(digest)
         try:
-            src = OpenFile(os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC), key)
-        except FileNotFoundError:
+            src = OpenFile(self._open_regular(key), key)
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"remote {self.url}: object {digest} not found") from None
         except OSError as e:
             raise self._error("read", key, e) from e
@@ -266,8 +285,8 @@ class LocalRemote(Remote):
     def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
         key = object_key(digest)
         try:
-            fd = os.open(self.path_of(key), os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+            fd = self._open_regular(key)
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"remote {self.url}: object {digest} not found") from None
         except OSError as e:
             raise self._error("read", key, e) from e
