@@ -253,7 +253,7 @@ def ensure_sound(repo: Repo, index: Index, wanted: dict[str, str], remote) -> No
         damaged[digest] = store.quarantine(digest)
     if not damaged:
         return
-    from .sync import fetch_contents
+    from .version_transfer import fetch_contents
 
     try:
         if remote is None:
