@@ -1,5 +1,6 @@
 try:
     from remote_fixtures import *  # noqa: F401,F403
+    from source_servers import *  # noqa: F401,F403
 except ImportError as e:
     if e.name != "remote_fixtures":
         raise
