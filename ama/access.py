@@ -60,7 +60,8 @@ class Entry:
     ``path`` is relative to the version's root ('/'-separated, "" for the
     root itself); ``size`` is the bytes of the file, or of every file below
     the directory; ``id`` is the BLAKE3 content id of a file, the tree id of
-    a directory.
+    a directory, or for a file whose bytes stay at their source
+    (``reference``, docs/references.md) the id of its reference object.
     """
 
     path: str
@@ -68,6 +69,7 @@ class Entry:
     size: int
     id: str
     executable: bool = False
+    reference: bool = False
 
     @property
     def is_dir(self) -> bool:
@@ -286,7 +288,17 @@ class Version:
 
     def open(self, path: str) -> ContentReader:
         entry = self.file(path)
-        return self.source.open_content(entry.id, entry.size, f"{self.name}/{entry.path}")
+        return self.source.open_content(self.content_id(entry), entry.size, f"{self.name}/{entry.path}")
+
+    def content_id(self, entry: Entry) -> str:
+        """The BLAKE3 id of a file's bytes; for a reference, its bytes are
+        first brought into the local store from the remote or the source,
+        verified (``references.content``)."""
+        if not entry.reference:
+            return entry.id
+        from . import references
+
+        return references.content(self.source.store, self.source.remote, entry.id)
 
     def get(
         self,
@@ -330,10 +342,11 @@ class Version:
             remote_items = []
             for f in files:
                 os.makedirs(os.path.dirname(target(f)), exist_ok=True)
-                if self.source.store.has(f.id):
-                    self.source.fetch_content(f.id, target(f), progress)
+                digest = self.content_id(f)
+                if self.source.store.has(digest):
+                    self.source.fetch_content(digest, target(f), progress)
                 else:
-                    remote_items.append((f.id, target(f)))
+                    remote_items.append((digest, target(f)))
             fetch_objects(self.source.remote, remote_items, jobs=jobs, progress=progress)
             for f in files:
                 _set_mode(target(f), f.executable)
@@ -578,7 +591,8 @@ class ContentReader(io.RawIOBase):
 
 
 def _entry(path: str, e: TreeEntry) -> Entry:
-    return Entry(path, DIRECTORY if e.kind == "tree" else FILE, e.size, e.digest, e.mode == MODE_EXEC)
+    kind = DIRECTORY if e.kind == "tree" else FILE
+    return Entry(path, kind, e.size, e.digest, e.mode == MODE_EXEC, e.kind == "ref")
 
 
 def _check_entry(e: TreeEntry, tree_id: str) -> None:
@@ -587,7 +601,7 @@ def _check_entry(e: TreeEntry, tree_id: str) -> None:
     name = e.name
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise Corrupt(f"tree {tree_id} has an entry named {name!r}; refusing it")
-    if e.kind not in ("file", "tree") or not HEX64.match(e.digest) or e.size < 0:
+    if e.kind not in ("file", "ref", "tree") or not HEX64.match(e.digest) or e.size < 0:
         raise Corrupt(f"tree {tree_id} has a malformed entry {name!r}; refusing it")
 
 

@@ -44,6 +44,7 @@ PORCELAIN = {
     "push": ("ama.porcelain.push", "copy committed versions to another remote"),
     "prune": ("ama.porcelain.prune", "free local space: drop contents of older versions the remote holds"),
     "du": ("ama.porcelain.du", "show what the local store holds and what prune would free"),
+    "refresh": ("ama.porcelain.refresh", "check referenced sources, or re-pin what they hold now"),
     "gc": ("ama.porcelain.gc", "drop unreferenced local objects; expire abandoned reservations"),
     "hooks": ("ama.porcelain.hooks", "install, remove or show ama's git hooks"),
 }

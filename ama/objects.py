@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from collections.abc import Collection
 
 from .errors import Corrupt
 from .names import MAX_DEPTH
@@ -21,19 +22,26 @@ MODE_TREE = "040000"
 HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
+REF_MAGIC = b"ama-ref 1\n"
+
+
 def object_type(data: bytes) -> str:
     if data.startswith(TREE_MAGIC):
         return "tree"
     if data.startswith(COMMIT_MAGIC):
         return "commit"
+    if data.startswith(REF_MAGIC):
+        return "ref"
     return "file"
 
 
 # -- trees -------------------------------------------------------------------
 
 
-# mode: MODE_FILE, MODE_EXEC or MODE_TREE; kind: "file" or "tree"; size: bytes
-# of the file, or of every file below a tree. (namedtuple: typing costs start-up.)
+# mode: MODE_FILE, MODE_EXEC or MODE_TREE; kind: "file", "ref" (a reference
+# object naming bytes that stay at their source, docs/references.md) or
+# "tree"; size: bytes of the file, or of every file below a tree.
+# (namedtuple: typing costs start-up.)
 TreeEntry = namedtuple("TreeEntry", "name mode kind digest size")
 
 
@@ -95,10 +103,11 @@ def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
     return entries
 
 
-def build_trees(files: dict[str, tuple[str, int, int]], write) -> str:
+def build_trees(files: dict[str, tuple[str, int, int]], write, refs: Collection[str] = ()) -> str:
     """Write one tree per directory of ``files`` and return the root tree id.
 
-    ``files`` maps a '/'-separated path to (digest, size, st_mode);
+    ``files`` maps a '/'-separated path to (digest, size, st_mode); the
+    paths in ``refs`` are references (kind ``ref``), the others files.
     ``write(bytes) -> id`` stores an object. An unchanged directory gives the
     same tree id as before, as in git.
     """
@@ -108,7 +117,7 @@ def build_trees(files: dict[str, tuple[str, int, int]], write) -> str:
         node = root
         for d in dirs:
             node = node.setdefault(d, {})
-        node[name] = TreeEntry(name, file_mode(st_mode), "file", digest, size)
+        node[name] = TreeEntry(name, file_mode(st_mode), "ref" if path in refs else "file", digest, size)
 
     def write_node(node: dict) -> tuple[str, int]:
         entries = []
@@ -242,7 +251,7 @@ def write_index_tree(store, index) -> str:
     before the root id is returned for anything to refer to.
     """
     with store.batch() as batch:
-        return build_trees(index_files(index), batch.write)
+        return build_trees(index_files(index), batch.write, index.reference_paths())
 
 
 def index_files(index) -> dict[str, tuple[str, int, int]]:

@@ -28,12 +28,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from .errors import Corrupt, IntegrityError, NotFound, RemoteError, UsageError
+from .objects import HEX64, REF_MAGIC
 
-REF_MAGIC = b"ama-ref 1\n"
 FORMAT = 1
 CHUNK = 1 << 20
 SCHEMES = ("s3://", "http://", "https://")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 # Full-object checksums S3 may report, strongest first, with how to compute
 # them locally. CRC32C and CRC64NVME need code the standard library lacks.

@@ -156,6 +156,12 @@ class Store:
         os.close(out)
         self._publish(tmp, digest)
 
+    def publish_file(self, tmp: str, digest: str) -> None:
+        """Give ``tmp``, a verified and fsynced file on the store's
+        filesystem, its object name (create-if-absent) and drop ``tmp``."""
+        self._dir_for(digest)
+        self._publish(tmp, digest)
+
     def _publish(self, tmp: str, digest: str) -> None:
         """Give the verified temporary file ``tmp`` its object name, unless
         the object is already there, and drop the temporary name."""

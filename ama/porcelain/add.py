@@ -10,6 +10,12 @@ git repository, git's ignore rules; see 'ama check-ignore') are skipped, and
 named explicitly they are refused unless --force; symbolic links and
 special files found inside directories are skipped with a warning. If any
 named path cannot be added, nothing is staged.
+
+An s3://, http:// or https:// URL is recorded as a reference: the bytes stay
+at their source and the entry pins them (version id, ETag, size, checksums;
+docs/references.md). An s3:// prefix adds every object below it. --hash also
+reads the bytes once for their BLAKE3 id; --copy fetches them into the store
+and the work tree as an ordinary file instead.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="add files even if they are ignored")
     p.add_argument("-j", "--jobs", type=int, help="parallel hashing threads (default: 2 per core, up to 8)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--to", metavar="PATH", help="with one URL: the work-tree path (a directory for a prefix)")
+    p.add_argument("--hash", action="store_true", help="with URLs: read the bytes once to record their BLAKE3 id")
+    p.add_argument("--copy", action="store_true", help="with URLs: copy the bytes in as ordinary files")
 
 
 def _ignored_summary(ignorer: Ignorer, ignored: list[str]) -> str | None:
@@ -53,6 +62,13 @@ def _ignored_summary(ignorer: Ignorer, ignored: list[str]) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
+    urls = [p for p in args.paths if p.startswith(URL_SCHEMES)]
+    if urls:
+        if len(urls) != len(args.paths) or args.all:
+            raise UsageError("give either URLs or work-tree paths, not both")
+        return _add_urls(repo, args)
+    if args.to or args.hash or args.copy:
+        raise UsageError("--to, --hash and --copy are for URLs (s3://, http://, https://)")
     if not args.paths and not args.all:
         raise UsageError("name the files or directories to add, or use -A to add everything")
     ignorer = Ignorer(repo.root)
@@ -82,4 +98,26 @@ def run(args: argparse.Namespace) -> int:
         if modes:
             summary += f" (stored: {modes})"
         ui.info(summary)
+    return 0
+
+
+URL_SCHEMES = ("s3://", "http://", "https://")
+
+
+def _add_urls(repo: Repo, args: argparse.Namespace) -> int:
+    from ..references import stage_urls
+
+    with repo.locked_index() as (lock, index):
+        found = stage_urls(repo, index, args.paths, args.to, args.hash, args.copy)
+        index.write(lock)
+    unversioned = sum(1 for _, ref in found if not ref.versioned)
+    if unversioned and not args.copy:
+        ui.warn(
+            f"{unversioned} source(s) are not versioned: a change there can be detected, "
+            "but the recorded bytes cannot be fetched again (commit --push-refs keeps a copy)"
+        )
+    if not args.quiet:
+        size = ui.human_size(sum(ref.size for _, ref in found))
+        what = "file(s) copied" if args.copy else "reference(s) recorded"
+        ui.info(f"added {len(found)} {what}, {size}")
     return 0
