@@ -68,7 +68,8 @@ def _diff(read: Reader, old: str | None, new: str | None, prefix: str, out: list
             continue
         if x is not None and y is not None and x.kind == y.kind == "tree":
             _diff(read, x.digest, y.digest, path + "/", out)
-        elif x is not None and y is not None and x.kind == y.kind == "file":
+        elif x is not None and y is not None and x.kind != "tree" and y.kind != "tree":
+            # Files and references (docs/references.md) alike.
             out.append(Change(MODIFIED, path, x.size, y.size, x.digest, y.digest))
         else:
             # Present on one side only, or a file on one side and a
@@ -114,9 +115,10 @@ class MemoryTrees:
         self.objects: dict[str, bytes] = {}
         self.fallback = fallback
 
-    def build(self, files: dict[str, tuple[str, int, int]]) -> str:
-        """The root tree id of ``files`` (path -> (digest, size, st_mode))."""
-        return build_trees(files, self._write)
+    def build(self, files: dict[str, tuple[str, int, int]], refs=()) -> str:
+        """The root tree id of ``files`` (path -> (digest, size, st_mode));
+        the paths in ``refs`` are references."""
+        return build_trees(files, self._write, refs)
 
     def _write(self, data: bytes) -> str:
         digest = hash_bytes(data)

@@ -49,10 +49,26 @@ def _with_failpoints(remote: Remote) -> Remote:
 
 def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
     """(digest, source, size) for every staged content: the store's copy
-    first, the work-tree file as a second source of the same bytes."""
+    first, the work-tree file as a second source of the same bytes.
+
+    A reference (docs/references.md) is its small reference object; with
+    ``core.pushRefs`` (``commit --push-refs``) also the referenced bytes,
+    fetched from their source into the store first, verified, so that the
+    version no longer depends on the source.
+    """
     items = []
+    refs = index.reference_paths()
+    push_refs = refs and (repo.config.get("core.pushrefs") or "").lower() in ("true", "yes", "on", "1")
     for path, digest, size, _ in index.files():
         stored = repo.store.path(digest)
+        if path in refs:
+            items.append((digest, stored, os.path.getsize(stored)))
+            if push_refs:
+                from .references import content
+
+                data = content(repo.store, None, digest)
+                items.append((data, repo.store.path(data), size))
+            continue
         if os.path.exists(stored):
             items.append((digest, stored, size))
         items.append((digest, repo.abspath(path), size))

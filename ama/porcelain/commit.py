@@ -46,6 +46,11 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="first stage every tracked file modified, deleted or renamed since 'ama add' (not new files)")
     p.add_argument("--remote", help="remote to commit to (default: core.remote, else origin)")
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel uploads (default: 8)")
+    p.add_argument(
+        "--push-refs",
+        action="store_true",
+        help="also copy the bytes of references into the remote (as core.pushRefs=true)",
+    )
     choice = p.add_mutually_exclusive_group()
     choice.add_argument("--resume", action="store_true", help="include new changes in the interrupted version")
     choice.add_argument("--abandon", action="store_true", help="give up the interrupted version; commit as a new asset")
@@ -55,6 +60,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
+    if args.push_refs:
+        # For this process only, as git's -c: not saved.
+        repo.config.set("core.pushrefs", "true")
     with TxnLock(repo):
         if args.all:
             stage_tracked_changes(repo)
@@ -160,7 +168,7 @@ def _abort(repo: Repo, pending: Pending) -> int:
 def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespace) -> int:
     remote = open_repo_remote(repo, pending.remote, committing=True)
     # Only the id for now: the store gets the trees if they are committed.
-    tree = build_trees(index_files(index), hash_bytes)
+    tree = build_trees(index_files(index), hash_bytes, index.reference_paths())
     committed = version_committed(remote, pending)
     if committed or (tree == pending.tree and not args.abandon):
         if args.message and args.message != pending.message:

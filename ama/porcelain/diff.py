@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             old_tree = reader.commit(reader.resolve(args.old or "HEAD").commit).tree
         trees = MemoryTrees(reader.read)
-        new_tree = trees.build(worktree_files(repo, repo.load_index()))
+        index = repo.load_index()
+        files = worktree_files(repo, index)
+        new_tree = trees.build(files, {p for p in index.reference_paths() if files.get(p, ("",))[0] == index.digest(p)})
         changes = diff_trees(trees.read, old_tree, new_tree)
     if not args.no_renames:
         changes = find_renames(changes)
