@@ -36,7 +36,9 @@ TRAILER_SIZE = 32
 # Entry flags (the low byte) and content kind (bits 8-15).
 SKIP_WORKTREE = 1  # staged but not materialised in the work tree (sparse)
 KIND_SHIFT = 8
-KIND_FILE = 0  # the only kind so far; others are reserved (references)
+KIND_FILE = 0  # bytes in the object store, named by their BLAKE3 id
+KIND_REF = 1  # a reference object naming bytes that stay at their source (docs/references.md)
+_KIND_MASK = 0xFF << KIND_SHIFT
 
 # The record layout is private to this module: other modules use the
 # accessors of ``Index`` below, never tuple positions.
@@ -297,6 +299,22 @@ class Index:
         """Stage content ``digest`` at ``path`` without a file read: a
         snapshot of zeros, which the stat comparison never finds CLEAN."""
         return self._put(path, (bytes.fromhex(digest), size, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777), 0))
+
+    def add_reference(self, path: str, ref_id: str, size: int, st: os.stat_result | None = None) -> list[str]:
+        """Stage reference object ``ref_id`` at ``path``: not materialised
+        (skip-worktree), or with ``st`` materialised as the file whose
+        snapshot ``st`` is, taken when its bytes were placed or verified."""
+        flags = KIND_REF << KIND_SHIFT
+        if st is None:
+            entry = (bytes.fromhex(ref_id), size, 0, 0, 0, 0, statmod.S_IFREG | 0o644, flags | SKIP_WORKTREE)
+        else:
+            entry = _make(ref_id, st)[:_FLAGS] + (flags,)
+        return self._put(path, entry)
+
+    def reference_paths(self) -> set[str]:
+        """The staged paths that are references (kind ``KIND_REF``)."""
+        ref = KIND_REF << KIND_SHIFT
+        return {p for p, e in self._entries.items() if e[_FLAGS] & _KIND_MASK == ref}
 
     def keep(self, path: str, other: Index) -> None:
         """Copy ``path``'s entry from ``other`` unchanged."""

@@ -56,7 +56,7 @@ def serialize_tree(entries: list[TreeEntry]) -> bytes:
     return b"".join(lines)
 
 
-KINDS = {"file": (MODE_FILE, MODE_EXEC), "tree": (MODE_TREE,)}
+KINDS = {"file": (MODE_FILE, MODE_EXEC), "ref": (MODE_FILE, MODE_EXEC), "tree": (MODE_TREE,)}
 
 
 def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
