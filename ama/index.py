@@ -82,6 +82,10 @@ def _make(digest: str, st: os.stat_result) -> _Entry:
     )
 
 
+def _make_stat(st: os.stat_result) -> tuple:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_mode)
+
+
 def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
     if e[_FLAGS] & SKIP_WORKTREE:
         return CLEAN  # not materialised: whatever is at the path is not its file
@@ -310,6 +314,13 @@ class Index:
         else:
             entry = _make(ref_id, st)[:_FLAGS] + (flags,)
         return self._put(path, entry)
+
+    def refresh(self, path: str, st: os.stat_result) -> None:
+        """Take ``st`` as ``path``'s snapshot: its file was just hashed and
+        found to hold the staged content (the content and kind stay)."""
+        e = self._entries[path]
+        self._entries[path] = (e[_DIGEST], *_make_stat(st), e[_FLAGS] & ~SKIP_WORKTREE)
+        self.verified.add(path)
 
     def reference_paths(self) -> set[str]:
         """The staged paths that are references (kind ``KIND_REF``)."""

@@ -359,8 +359,19 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _referenced(repo: Repo, ref_id: str) -> str | None:
+    from .errors import AmaError
+    from .references import known_content, load
+
+    try:
+        return known_content(repo.store, ref_id, load(repo.store, None, ref_id))
+    except AmaError:
+        return None
+
+
 def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
     index = w.index
+    refs = index.reference_paths() if w.to_hash else set()
     items = [(repo.abspath(rel), rel) for rel in w.to_hash]
     for rel, digest, st in hash_paths(items, tolerant=True):
         report.hashed += 1
@@ -368,15 +379,20 @@ def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
         if digest is None:
             gone = not os.path.lexists(repo.abspath(rel))
             w.changes.append(Change(rel, DELETED if gone else UNREADABLE))
-        elif (st.st_mode ^ staged.mode) & 0o100:
+            continue
+        if (st.st_mode ^ staged.mode) & 0o100:
             # Same bytes, exec bit flipped: a change to stage, as in git.
             w.changes.append(Change(rel, MODIFIED))
-        elif digest == staged.digest:
-            report.refreshed[rel] = (digest, st)
+            continue
+        # A materialised reference holds the referenced bytes, not its
+        # reference object (docs/references.md).
+        expected = staged.digest if rel not in refs else _referenced(repo, staged.digest)
+        if digest == expected:
+            report.refreshed[rel] = (staged.digest, st)
             if w.collect_clean:
                 w.clean.append(rel)
         else:
-            damaged = repo.store.shares_inode(staged.digest, st)
+            damaged = expected is not None and repo.store.shares_inode(expected, st)
             w.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
 
 
@@ -434,7 +450,7 @@ def apply_refresh(repo: Repo, report: Report) -> bool:
         index = repo.load_index()
         for rel, (digest, st) in report.refreshed.items():
             if rel in index and index.digest(rel) == digest:
-                index.add(rel, digest, st)
+                index.refresh(rel, st)
         index.write(lock)
         return True
     except (AmaError, OSError):
