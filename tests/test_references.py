@@ -152,3 +152,18 @@ def test_a_tree_with_an_unknown_entry_kind_is_refused(e2e_work: Work, tmp_path):
     path.write_bytes(tree)
     r = e2e_work("ls-tree", digest)
     assert r.rc == 6 and "docker" in r.err
+
+
+def test_status_refs_gives_each_reference_its_state_letter(e2e_work: Work, http_source):
+    e2e_work.ok("add", http_source.put("a.bin", b"aaa"))
+    e2e_work.ok("add", http_source.put("b.bin", b"bbb"))
+    e2e_work.ok("add", http_source.put("c.bin", b"ccc"))
+    e2e_work.ok("commit", "-m", "v1")
+    assert e2e_work.ok("status", "--porcelain").out == ""  # a clean tree says nothing
+    http_source.put("b.bin", b"BBBB")
+    del http_source.files["c.bin"]
+    out = e2e_work.ok("status", "--porcelain", "--refs").out
+    assert out.splitlines() == [" @ a.bin", " C b.bin", " ! c.bin"]
+    human = e2e_work.ok("status", "--refs").out
+    assert "References: 3, 1 intact at their source" in human
+    assert "b.bin: changed (size 3 -> 4)" in human

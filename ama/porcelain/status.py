@@ -51,6 +51,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="untracked files: none, directories collapsed (default), or every file",
     )
     p.add_argument("--no-renames", action="store_true", help="show a staged rename as a deletion and a new file")
+    p.add_argument(
+        "--refs",
+        action="store_true",
+        help="also ask the source of every reference whether it still holds the recorded bytes",
+    )
 
 
 def _pointer_hint() -> str | None:
@@ -117,12 +122,35 @@ def run(args: argparse.Namespace) -> int:
         if args.untracked_files == "normal" and untracked:
             untracked = collapse_untracked(untracked, tracked_dirs(index.paths()))
     pending = read_pending(repo)
+    refs = _reference_states(repo, index, paths) if args.refs else {}
     if args.porcelain or args.z:
-        _porcelain(staged, renames, report.changes, untracked, args.z, pending)
+        _porcelain(staged, renames, report.changes, untracked, args.z, pending, refs)
     else:
         originals = _remote_has_originals(repo, index, report.changes)
-        _human(repo, head, staged, renames, report.changes, untracked, pending, originals)
+        _human(repo, head, staged, renames, report.changes, untracked, pending, originals, refs)
+        if not args.refs and (count := len(index.reference_paths())):
+            ui.info(f"{count} path(s) are references to bytes that stay at their source ('ama status --refs' checks them)")
     return 0
+
+
+REF_CODE = {"intact": "@", "changed": "C", "missing": "!"}
+
+
+def _reference_states(repo: Repo, index, paths) -> dict[str, tuple[str, str]]:
+    """path -> (state, detail) for every reference (under ``paths``): its
+    source asked with a HEAD request, no bytes read (docs/references.md)."""
+    from ..references import check_all
+
+    refs = {p: index.digest(p) for p in index.reference_paths()}
+    if paths is not None:
+        refs = {p: d for p, d in refs.items() if any(p == q or p.startswith(q.rstrip("/") + "/") or not q for q in paths)}
+    problems = check_all(repo.store, None, refs)
+    states = {}
+    for path in refs:
+        problem = problems.get(path)
+        state = "intact" if problem is None else "missing" if problem == "missing" else "changed"
+        states[path] = (state, problem or "")
+    return states
 
 
 def _remote_has_originals(repo: Repo, index, changes) -> dict[str, bool | None]:
@@ -140,7 +168,7 @@ def _remote_has_originals(repo: Repo, index, changes) -> dict[str, bool | None]:
     return {path: digest in present for path, digest in damaged.items()}
 
 
-def _porcelain(staged, renames, changes, untracked, z: bool, pending) -> None:
+def _porcelain(staged, renames, changes, untracked, z: bool, pending, refs) -> None:
     end = "\0" if z else "\n"
     quote = (lambda p: p) if z else ui.quote_path
     worktree = {c.path: c for c in changes}
@@ -151,10 +179,10 @@ def _porcelain(staged, renames, changes, untracked, z: bool, pending) -> None:
             records.append("## pending ? -")
         else:
             records.append(f"## pending {pending.asset or pending.cls} {pending.version or '-'}")
-    for path in sorted(set(staged_codes) | set(worktree), key=lambda p: renames.get(p, p)):
+    for path in sorted(set(staged_codes) | set(worktree) | set(refs), key=lambda p: renames.get(p, p)):
         x = staged_codes.get(path, " ")
         change = worktree.get(path)
-        y = WORKTREE_CODE[change.state] if change else " "
+        y = WORKTREE_CODE[change.state] if change else REF_CODE[refs[path][0]] if path in refs else " "
         if x == "R" and not (change and change.state == RENAMED):
             old = renames[path]
             records.append(f"{x}{y} {path}\0{old}" if z else f"{x}{y} {quote(old)} -> {quote(path)}")
@@ -170,7 +198,7 @@ def _porcelain(staged, renames, changes, untracked, z: bool, pending) -> None:
         ui.out(end.join(records), end=end)
 
 
-def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals) -> None:
+def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals, refs) -> None:
     lines = []
     if head.asset:
         lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
@@ -208,6 +236,12 @@ def _human(repo: Repo, head, staged, renames, changes, untracked, pending, origi
             else:
                 text = f"\t{word}:   {shown}"
             lines.append(ui.styled(text, "red"))
+    if refs:
+        bad = {p: detail for p, (state, detail) in refs.items() if state != "intact"}
+        lines += ["", f"References: {len(refs)}, {len(refs) - len(bad)} intact at their source"]
+        if bad:
+            lines.append("  (use 'ama refresh <path>...' to record what the source holds now)")
+            lines += [ui.styled(f"\t{ui.quote_path(repo.display(p))}: {d}", "red") for p, d in sorted(bad.items())]
     if untracked:
         lines += ["", "Untracked files:", "  (use 'ama add <path>...' to stage them)"]
         lines += [ui.styled(f"\t{ui.quote_path(repo.display(p.rstrip('/')) + ('/' if p.endswith('/') else ''))}", "red") for p in untracked]
