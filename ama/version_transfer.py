@@ -58,7 +58,7 @@ def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
     """
     items = []
     refs = index.reference_paths()
-    push_refs = refs and (repo.config.get("core.pushrefs") or "").lower() in ("true", "yes", "on", "1")
+    push_refs = refs and repo.config.get("core.pushrefs") == "true"
     for path, digest, size, _ in index.files():
         stored = repo.store.path(digest)
         if path in refs:

@@ -23,10 +23,11 @@ from ..repo import Repo
 CHECKS = {
     "core.linkmode": LINK_MODES,
     "core.autostage": ("true", "false"),
+    "core.pushrefs": ("true", "false"),
 }
 # Keys ama reads (core.formatversion and core.linkused are written by ama
 # itself); remote.NAME.* are checked by their last part.
-KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "user.name", "user.email")
+KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "core.pushrefs", "user.name", "user.email")
 WRITTEN_BY_AMA = ("core.formatversion", "core.linkused")
 REMOTE_KEYS = ("url", "endpoint", "region", "profile", "singlewriter", "ifmatch", "writes")
 
