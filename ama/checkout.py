@@ -17,7 +17,7 @@ import stat as statmod
 from collections.abc import Collection
 
 from . import failpoint, ui
-from .errors import EXIT_IO, AmaError, BadPath, DirtyWorkTree, IntegrityError, NotFound
+from .errors import EXIT_IO, AmaError, BadPath, Corrupt, DirtyWorkTree, IntegrityError, NotFound
 from .fsutil import atomic_write, remove_stale_temps, temp_name
 from .hashing import hash_path
 from .index import CHANGED, CLEAN, NOT_FILE, Index
@@ -165,19 +165,21 @@ def materialize(
         new = Index()
         placed: set[str] = set()
         to_place = []
-        for path, (digest, _size, mode) in sorted(files.items()):
+        for path, (digest, size, mode) in sorted(files.items()):
             full = repo.abspath(path)
+            # A reference puts the bytes it names in the work tree.
+            content = placed_content(repo, digest)
             if not force and path in index and index.digest(path) == digest:
-                kept = _kept(index, path, full, mode)
+                kept = _kept(index, path, full, mode, content)
                 if kept is not None:
                     if kept is True:
                         new.keep(path, index)
                     else:
-                        new.add(path, digest, kept)
-                    placed.add(digest)
+                        _stage_placed(new, path, digest, content, size, kept)
+                    placed.add(content)
                     continue
-            to_place.append((path, digest, mode))
-        ensure_sound(repo, index, {digest: path for path, digest, _ in reversed(to_place)}, remote)
+            to_place.append((path, digest, content, size, mode))
+        ensure_sound(repo, index, {content: path for path, _, content, _, _ in reversed(to_place)}, remote)
         if os.path.exists(repo.path(MARKER)):
             # An interrupted checkout may have left temp files beside the
             # paths it was placing.
@@ -195,13 +197,13 @@ def materialize(
                 pass
             _prune_empty_dirs(repo, os.path.dirname(path))
         replaced: list[str] = []
-        for path, digest, mode in to_place:
+        for path, digest, content, size, mode in to_place:
             try:
-                st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed)
+                st = place(repo, content, repo.abspath(path), mode, shared_ok=content not in placed)
             except OSError as e:
                 raise _stopped(path, e, replaced, removed) from e
-            placed.add(digest)
-            new.add(path, digest, st)
+            placed.add(content)
+            _stage_placed(new, path, digest, content, size, st)
             written += 1
             replaced.append(path)
         new.tree = tree
@@ -290,7 +292,27 @@ def _protected_by_snapshot(store, index: Index, digests: set[str]) -> set[str]:
     return protected
 
 
-def _kept(index: Index, path: str, full: str, mode: str) -> os.stat_result | bool | None:
+def placed_content(repo: Repo, digest: str) -> str:
+    """The object whose bytes a tree entry naming ``digest`` puts in the work
+    tree: the entry's own for a file; for a reference, the referenced bytes
+    (``version_transfer.resolve_references`` must have brought them in)."""
+    refs = repo.store.ref_contents
+    if digest not in refs:
+        return digest
+    content = refs[digest]
+    if content is None:
+        raise Corrupt(f"the bytes of reference {digest[:12]} were not fetched; nothing was placed for it")
+    return content
+
+
+def _stage_placed(index: Index, path: str, digest: str, content: str, size: int, st: os.stat_result) -> None:
+    if content == digest:
+        index.add(path, digest, st)
+    else:
+        index.add_reference(path, digest, size, st)
+
+
+def _kept(index: Index, path: str, full: str, mode: str, content: str) -> os.stat_result | bool | None:
     """Whether the file of staged ``path`` still holds its staged content
     and the version's exec bit: True when its snapshot says so (``CLEAN``),
     a fresh snapshot when hashing had to decide (racy, touched or replaced)
@@ -310,7 +332,7 @@ def _kept(index: Index, path: str, full: str, mode: str) -> os.stat_result | boo
         digest, st = hash_path(full, path)
     except BadPath:
         return None
-    return st if digest == index.digest(path) else None
+    return st if digest == content else None
 
 
 def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True) -> os.stat_result:

@@ -39,6 +39,10 @@ class Store:
         # Objects whose bytes this process saw hash to their id (fetched and
         # verified, or hashed): checkout places them without hashing again.
         self.verified: set[str] = set()
+        # Reference ids (docs/references.md) met in trees read for a
+        # checkout, with the id of the bytes each names once they are in
+        # this store, verified (None until then): what is placed for them.
+        self.ref_contents: dict[str, str | None] = {}
 
     def path(self, digest: str) -> str:
         return os.path.join(self.root, digest[:2], digest[2:])

@@ -188,9 +188,23 @@ def fetch_trees(repo: Repo, remote: Remote, tree_id: str) -> list[tuple[str, str
             if entry.kind == "tree":
                 stack.append((prefix + entry.name + "/", entry.digest, depth + 1))
             else:
+                if entry.kind == "ref":
+                    repo.store.ref_contents.setdefault(entry.digest, None)
                 files.append((prefix + entry.name, entry.digest, entry.size, entry.mode))
     files.sort()
     return files
+
+
+def resolve_references(repo: Repo, remote: Remote) -> None:
+    """Bring the bytes of every reference met in fetched trees into the
+    local store, verified: from the store, a copy on the remote, or the
+    source (``references.content``); a changed source fails here, before
+    anything is placed."""
+    from .references import content
+
+    store = repo.store
+    for ref_id in sorted(r for r, done in store.ref_contents.items() if done is None):
+        store.ref_contents[ref_id] = content(store, remote, ref_id)
 
 
 def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: int = DEFAULT_JOBS) -> int:
@@ -216,6 +230,9 @@ def fetch_version(repo: Repo, remote: Remote, commit_id: str, jobs: int = DEFAUL
     """
     commit = fetch_commit(repo, remote, commit_id)
     files = fetch_trees(repo, remote, commit.tree)
-    fetch_contents(repo, remote, {d: size for _, d, size, _ in files}, jobs)
+    refs = repo.store.ref_contents
+    # A reference's own object is small: its size in the tree is the bytes'.
+    fetch_contents(repo, remote, {d: 0 if d in refs else size for _, d, size, _ in files}, jobs)
+    resolve_references(repo, remote)
     repo.store.fsync_dirs()  # the names of everything fetched, before a ref names them
     return commit, files

@@ -63,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
     if args.push_refs:
         # For this process only, as git's -c: not saved.
         repo.config.set("core.pushrefs", "true")
+    if repo.config.get("core.pushrefs") == "true":
+        from ..references import pin_contents
+
+        # Before the transaction: the tree then names the bytes it pushes.
+        pin_contents(repo)
     with TxnLock(repo):
         if args.all:
             stage_tracked_changes(repo)
