@@ -35,7 +35,7 @@ def load(store: Store, remote, ref_id: str) -> Reference:
     if store.has(ref_id) or remote is None:
         data = store.read_bytes(ref_id)
     else:
-        from .sync import fetch_into
+        from .version_transfer import fetch_into
 
         data = fetch_into(store, remote, ref_id)
     return Reference.parse(data, ref_id)
@@ -71,7 +71,7 @@ def content(store: Store, remote, ref_id: str) -> str:
         if store.has(digest):
             return digest
         if remote is not None and digest in remote.has_objects([digest]):
-            from .sync import download_into
+            from .version_transfer import download_into
 
             download_into(store, remote, digest)
             return digest
