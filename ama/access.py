@@ -40,7 +40,7 @@ from .errors import (
     UsageError,
     VersionNotFound,
 )
-from .fsutil import TEMP_PREFIX, cannot_write, commit_temp, discard_temp, new_temp, write_all
+from .fsutil import TEMP_PREFIX, cannot_write, commit_temp, discard_temp, new_temp, pid_alive, write_all
 from .hashing import hash_fd
 from .objects import HEX64, MODE_EXEC, Commit, TreeEntry, object_type, parse_tree
 from .remote.base import Remote, short
@@ -394,18 +394,8 @@ def _reap(parent: str, host: str) -> None:
     for name in names:
         who, _, rest = name[len(_WORK_PREFIX) :].rpartition("-")
         their_host, _, pid = who.rpartition("-")
-        if their_host == host and pid.isdigit() and not _alive(int(pid)):
+        if their_host == host and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ContentReader(io.RawIOBase):

@@ -133,7 +133,8 @@ def unlink_quietly(path: str) -> None:
         pass
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (owned by anyone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -154,7 +155,7 @@ def temp_owner_gone(name: str, st: os.stat_result, now: float | None = None) -> 
         pid, _, rest = name[len(TEMP_PREFIX) :].partition("-")
         host, _, _ = rest.partition("-")
         if pid.isdigit() and host == host_tag():
-            return not _pid_alive(int(pid))
+            return not pid_alive(int(pid))
     elif not name.startswith(_LEGACY_TEMP_PREFIXES):
         return False
     return (now or time.time()) - st.st_mtime > TEMP_MAX_AGE
