@@ -29,7 +29,6 @@ mv reads/run2/big.bam reads/run2/renamed.bam
 step ama status
 step ama stat-check || echo "(stat-check exit code $?: something differs)"
 step ama add manifest.csv reads
-step ama rm --cached reads/run2/big.bam
 step ama status --porcelain
 step ama commit -m "manifest filled in, bam renamed"
 step ama log
