@@ -19,15 +19,11 @@ import os
 
 from .errors import Corrupt, NotFound
 from .fsutil import atomic_write
-from .objects import HEX64, REF_MAGIC
+from .objects import HEX64
 from .sources import Reference
 from .store import Store
 
 RESOLVED = "resolved"
-
-
-def is_reference(data: bytes) -> bool:
-    return data.startswith(REF_MAGIC)
 
 
 def load(store: Store, remote, ref_id: str) -> Reference:
@@ -182,7 +178,7 @@ def stage_urls(repo, index, urls: list[str], dest: str | None, compute_hash: boo
     as references (not materialised), or with ``copy`` as ordinary files
     whose bytes are fetched, verified and placed in the work tree."""
     from .errors import BadPath, UsageError
-    from .repo import check_name
+    from .names import name_problem
 
     if dest is not None and len(urls) > 1:
         raise UsageError("--to takes one URL")
@@ -191,9 +187,9 @@ def stage_urls(repo, index, urls: list[str], dest: str | None, compute_hash: boo
         found.extend(probe_url(url, dest))
     seen: set[str] = set()
     for path, ref in found:
-        check_name(path, path)
-        if not path or path in seen or path.startswith("/") or ".." in path.split("/"):
-            raise BadPath(f"{ref.url}: cannot be recorded at {path!r}; give another path with --to")
+        problem = name_problem(path) or ("named twice" if path in seen else None)
+        if problem:
+            raise BadPath(f"{ref.url}: cannot be recorded at {path!r} ({problem}); give another path with --to")
         seen.add(path)
         full = repo.abspath(path)
         if os.path.lexists(full):
