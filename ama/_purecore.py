@@ -12,6 +12,7 @@ import os
 import stat as statmod
 
 from .index import MISSING, SKIP_WORKTREE, _check, _compare, _decode
+from .worktree import tracked_dirs
 
 VERSION = 1
 
@@ -54,13 +55,7 @@ def walk(data: bytes, root: str) -> tuple[list[str], list[str]]:
     if version != 3:
         raise ValueError("not a version 3 index")
     tracked = _decode(data, "index", version, count).keys()
-    dirs_with_tracked: set[str] = set()
-    for p in tracked:
-        while "/" in p:
-            p = p.rsplit("/", 1)[0]
-            if p in dirs_with_tracked:
-                break
-            dirs_with_tracked.add(p)
+    dirs_with_tracked = tracked_dirs(tracked)
     files: list[str] = []
     untracked_dirs: list[str] = []
     stack = [""]
