@@ -289,13 +289,6 @@ def must(r: Run) -> Run:
 # (violation kind, pattern of its detail) -> the item of issue 8 that fixes it.
 # Remove an entry when its fix has landed and the trials pass (they show as XPASS).
 KNOWN_UNFIXED: list[tuple[str, str, str]] = [
-    ("recovery", r"clone: destination .* not empty", "8.1 (a killed clone cannot be run again)"),
-    ("lost-ama", r"", "8.1 (clone deletes .ama)"),
-    ("wrong-bytes", r"of w1?/\.ama/objects/|in place of", "8.2 (a damaged object is checked out)"),
-    ("final-tree", r"run\.sh: exec bit", "8.4 (checkout keeps the exec bit)"),
-    ("exit70", r"", "8.10/8.11 (a damaged file is exit 6)"),
-    ("hang", r"FIFO", "8.11 (a FIFO on the remote)"),
-    ("error-format", r"finishing the interrupted commit", "docs/exit-codes.md: one line (findings.md)"),
 ]
 
 

@@ -73,7 +73,7 @@ def test_abort_without_an_interrupted_commit_is_a_usage_error(tmp_path):
 def test_a_new_message_when_finishing_is_used(tmp_path):
     work, view, env = interrupted(tmp_path)
     r = ok(run_ama("commit", "-m", "a better message", cwd=work, env=env))
-    assert "using the new message (-m) for data/1 version 2" in r.err
+    assert "used the new message (-m) for data/1 version 2" in r.err
     assert r.out.rstrip().endswith("a better message")
     assert view.versions(CLS, 1)[2]["message"] == "a better message"
 
@@ -81,8 +81,19 @@ def test_a_new_message_when_finishing_is_used(tmp_path):
 def test_a_new_message_for_a_version_already_committed_is_reported_unused(tmp_path):
     work, view, env = interrupted(tmp_path, "after-version")
     r = ok(run_ama("commit", "-m", "too late", cwd=work, env=env))
-    assert "already committed on the remote with the message of the interrupted commit ('two'); -m is not used" in r.err
+    assert "was already committed on the remote with the message of the interrupted commit ('two'); -m was not used" in r.err
     assert view.versions(CLS, 1)[2]["message"] == "two"
+
+
+def test_finishing_that_fails_is_one_line_and_keeps_the_interrupted_commit(tmp_path):
+    work, view, env = interrupted(tmp_path)
+    head = tmp_path / "remote" / "assets" / CLS / "1" / "HEAD"
+    good = head.read_bytes()
+    head.write_bytes(good[:-10])
+    assert "HEAD is not valid JSON" in one_line_error(run_ama("commit", "-m", "new", cwd=work, env=env), 6)
+    assert read_pending(work) is not None
+    head.write_bytes(good)
+    assert "finished the interrupted commit of data/1 version 2" in ok(run_ama("commit", cwd=work, env=env)).err
 
 
 def test_abandon_says_where_the_work_tree_and_the_old_asset_stand(tmp_path):

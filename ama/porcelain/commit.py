@@ -176,17 +176,20 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
     tree = build_trees(index_files(index), hash_bytes, index.reference_paths())
     committed = version_committed(remote, pending)
     if committed or (tree == pending.tree and not args.abandon):
+        # Said once the commit is finished: a failure stays one line on stderr.
+        notes = [f"finished the interrupted commit of {pending.describe()}"]
         if args.message and args.message != pending.message:
             if committed:
-                ui.info(f"{pending.describe()} is already committed on the remote with the message of the "
-                        f"interrupted commit ('{pending.message.splitlines()[0]}'); -m is not used")
+                notes.append(f"{pending.describe()} was already committed on the remote with the message of the "
+                             f"interrupted commit ('{pending.message.splitlines()[0]}'); -m was not used")
             else:
                 pending.message = args.message
-                ui.info(f"using the new message (-m) for {pending.describe()}")
-        ui.info(f"finishing the interrupted commit of {pending.describe()}")
+                notes.append(f"used the new message (-m) for {pending.describe()}")
         # A version already committed on the remote is only finished here:
         # its contents are not uploaded again, whatever the index holds now.
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
+        for note in notes:
+            ui.info(note)
         _report(repo, pending, commit_id)
         if tree != pending.tree:
             ui.info("the staged files changed since; run 'ama commit' again to commit those changes")
