@@ -53,6 +53,10 @@ def is_hex64(v: object) -> bool:
     return _hex(v)
 
 
+def is_class_name(v: object) -> bool:
+    return _cls(v)
+
+
 def input_name_ok(name: str) -> bool:
     """Whether ``name`` is CLASS/SEQ/N, as recorded for an input."""
     parts = name.split("/")

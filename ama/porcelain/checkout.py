@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
-from ..pointer import read_pointer
+from ..errors import Corrupt
+from ..pointer import POINTER_FILE, read_pointer
 from ..refs import read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     if args.paths:
         return _checkout_paths(repo, args)
-    name = args.version
+    name, pointer = args.version, None
     if name is None:
         pointer = read_pointer(repo)
         head = read_head(repo)
@@ -49,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     with TxnLock(repo):
         remote = open_repo_remote(repo, args.remote)
         target = resolve(repo, name, remote)
+        if pointer is not None and target.commit != pointer.commit:
+            raise Corrupt(f"{POINTER_FILE} pins {pointer.name} as commit {pointer.commit[:12]}, but {pointer.name} "
+                          f"on the remote is commit {target.commit[:12]}: fix the pointer file or check out by name")
         written, removed = checkout_version(repo, remote, target, args.force, args.jobs)
     if not args.quiet:
         ui.info(f"checked out {target.name} ({target.commit[:12]}): {written} file(s) written, {removed} removed")
