@@ -12,6 +12,7 @@ import os
 import stat as statmod
 
 from .index import MISSING, SKIP_WORKTREE, _check, _compare, _decode
+from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
 VERSION = 1
@@ -70,7 +71,7 @@ def walk(data: bytes, root: str) -> tuple[list[str], list[str]]:
             for de in it:
                 rel = prefix + de.name
                 if de.is_dir(follow_symlinks=False):
-                    if de.name == ".git" or (not prefix and de.name == ".ama"):
+                    if is_reserved_dir(de.name):
                         continue
                     if rel in dirs_with_tracked:
                         stack.append(rel)

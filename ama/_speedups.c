@@ -403,6 +403,23 @@ static Py_ssize_t lower_bound(const Index *ix, const char *key, size_t klen, Py_
     return lo;
 }
 
+/* git's and ama's own directories, at any depth, in any letter case
+   (ama/names.py is_reserved_dir): never walked, never untracked. */
+static int is_reserved_dir(const char *name) {
+    if (name[0] != '.')
+        return 0;
+    static const char *const reserved[] = {"git", "ama"};
+    for (size_t r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++) {
+        const char *want = reserved[r];
+        size_t k = 0;
+        while (want[k] && name[k + 1] && (name[k + 1] | 0x20) == want[k])
+            k++;
+        if (want[k] == '\0' && name[k + 1] == '\0')
+            return 1;
+    }
+    return 0;
+}
+
 typedef struct {
     const Index *ix;
     Names files, dirs;
@@ -433,7 +450,7 @@ static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi,
         memcpy(w->path + plen, name, nlen);
         size_t klen = plen + nlen;
         if (type == DT_DIR) {
-            if (strcmp(name, ".git") == 0 || (plen == 0 && strcmp(name, ".ama") == 0))
+            if (is_reserved_dir(name))
                 continue;
             w->path[klen] = '/';
             Py_ssize_t a = lower_bound(w->ix, w->path, klen + 1, lo, hi);

@@ -200,6 +200,18 @@ def test_wholly_untracked_directory_is_collapsed(tracked, ama):
     assert "\traw/\n" in ok(ama("status")).out
 
 
+def test_git_and_ama_directories_are_skipped_at_any_depth_in_any_case(tracked, ama):
+    # dir/ holds tracked files, so the walk reads it; raw/ holds none.
+    for rel in ["dir/.Git/x", "dir/.AMA/y", "dir/deeper/.gIt/z", "raw/.GIT/w", ".Ama/v"]:
+        write(tracked / rel, b"x")
+    expected = ["A  a.bin", "A  dir/b.bin", "A  dir/c.bin"]
+    assert porcelain(ama) == expected
+    assert porcelain(ama, "-u", "all") == expected
+    assert stat_check(ama, "--untracked") == (0, [])
+    ok(ama("add", "."))  # and add agrees: nothing in them is staged
+    assert sorted(read_index(tracked)) == ["a.bin", "dir/b.bin", "dir/c.bin"]
+
+
 def test_ignored_files_are_neither_untracked_nor_added(repo, ama):
     write(repo / ".amaignore", "*.tmp\nbuild/\n!keep.tmp\n")
     write(repo / "x.tmp", b"x")

@@ -12,6 +12,7 @@ from conftest import ok, write
 
 from ama import _purecore, policy
 from ama.index import Index
+from ama.names import is_reserved_dir
 
 pytestmark = pytest.mark.skipif(not policy.compiled_available(), reason="the compiled core is not built here")
 
@@ -29,7 +30,7 @@ def random_tree(root, rng: random.Random, n: int) -> None:
 def files_of(root) -> list:
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in (".ama", ".git")]
+        dirnames[:] = [d for d in dirnames if not is_reserved_dir(d)]
         for name in filenames:
             p = os.path.join(dirpath, name)
             if os.path.isfile(p) and not os.path.islink(p):
@@ -44,7 +45,7 @@ def random_edits(root, rng: random.Random, index_mtime_ns: int) -> None:
             break
         victim = root / rng.choice(files)
         kind = rng.choice(["create", "delete", "rename", "racy", "grow", "dir-for-file", "file-for-dir",
-                           "symlink", "ignore", "touch", "new-dir"])
+                           "symlink", "ignore", "touch", "new-dir", "reserved"])
         if kind == "create":
             write(victim.parent / f"new{rng.randint(0, 10**6)}.bin", b"new")
         elif kind == "delete":
@@ -75,6 +76,9 @@ def random_edits(root, rng: random.Random, index_mtime_ns: int) -> None:
             os.utime(victim, ns=(1, 1_000_000_000))
         elif kind == "new-dir":
             write(root / f"fresh{rng.randint(0, 10**6)}" / "sub" / "x.bin", b"x")
+        elif kind == "reserved":
+            name = "".join(c.upper() if rng.random() < 0.5 else c for c in rng.choice([".git", ".ama"]))
+            write(victim.parent / name / "x.bin", b"x")
 
 
 @pytest.fixture
