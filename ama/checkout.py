@@ -20,7 +20,7 @@ from . import failpoint, ui
 from .errors import EXIT_IO, AmaError, BadPath, Corrupt, DirtyWorkTree, IntegrityError, NotFound
 from .fsutil import atomic_write, remove_stale_temps, temp_name
 from .hashing import hash_path
-from .index import CHANGED, CLEAN, NOT_FILE, Index
+from .index import CHANGED, CLEAN, KIND_REF, NOT_FILE, Index
 from .names import name_problem
 from .objects import HEX64, MODE_EXEC
 from .pointer import write_pointer
@@ -153,15 +153,29 @@ def materialize(
 
     Returns (files written, files removed). The contents must already be in
     the local store; one found damaged there is fetched again from
-    ``remote`` (see ``ensure_sound``) before anything is written.
+    ``remote`` (see ``ensure_sound``) before anything is written. In a sparse
+    work tree (``ama.sparse``) the files outside the set are staged as not
+    materialised (skip-worktree) instead, and removed from the work tree; a
+    reference outside the set stays a reference not materialised.
     """
+    from .sparse import split
+
+    files, skipped = split(repo, files)
     with repo.locked_index() as (lock, index):
-        leaving = {path for path in index.paths() if path not in files}
+        # Files never materialised here are not ours to remove, and a file
+        # someone put at such a path is not ours to overwrite.
+        unmaterialised = set(index.skip_worktree_paths())
+        leaving = {path for path in index.paths() if path not in files and path not in unmaterialised}
         for name in files:
             safe_path(repo, name, leaving)
+        for name in skipped:
+            safe_path(repo, name, leaving | set(skipped))
         check_in_the_way(repo, files, leaving)
         if not force:
             check_clobber(repo, index, files, head.commit or "")
+            for path in sorted(unmaterialised & files.keys()):
+                if os.path.lexists(repo.abspath(path)) and not _content_is(repo, path, files[path][0]):
+                    raise DirtyWorkTree(f"{path}: untracked file would be overwritten; move it away or use --force")
         new = Index()
         placed: set[str] = set()
         to_place = []
@@ -206,6 +220,12 @@ def materialize(
             _stage_placed(new, path, digest, content, size, st)
             written += 1
             replaced.append(path)
+        for path, (digest, size, mode) in sorted(skipped.items()):
+            if _is_reference(repo, index, path, digest):
+                new.add_reference(path, digest, size)  # not materialised, as every reference can be
+            else:
+                new.add_unread(path, digest, size, 0o755 if mode == MODE_EXEC else 0o644)
+                new.set_skip_worktree(path)
         new.tree = tree
         try:
             new.write(lock)
@@ -303,6 +323,14 @@ def placed_content(repo: Repo, digest: str) -> str:
     if content is None:
         raise Corrupt(f"the bytes of reference {digest[:12]} were not fetched; nothing was placed for it")
     return content
+
+
+def _is_reference(repo: Repo, index: Index, path: str, digest: str) -> bool:
+    """Whether ``digest`` at ``path`` is a reference object: met as one in a
+    fetched tree, or staged as one here."""
+    if digest in repo.store.ref_contents:
+        return True
+    return path in index and index.digest(path) == digest and index.kind(path) == KIND_REF
 
 
 def _stage_placed(index: Index, path: str, digest: str, content: str, size: int, st: os.stat_result) -> None:

@@ -26,6 +26,7 @@ PORCELAIN = {
     "commit": ("ama.porcelain.commit", "commit the staged files as the next version, on the remote"),
     "checkout": ("ama.porcelain.checkout", "make the work tree hold a version"),
     "switch": ("ama.porcelain.checkout", "same as checkout"),
+    "sparse": ("ama.porcelain.sparse", "show or change which files are materialised (a sparse work tree)"),
     "restore": ("ama.porcelain.restore", "bring back deleted or damaged files from the index or a version"),
     "clone": ("ama.porcelain.clone", "copy a version from a remote into a new work tree"),
     "fetch": ("ama.porcelain.fetch", "download the latest version of the asset without checking it out"),

@@ -83,6 +83,9 @@ def restore(
             if stage and _staged(index, path) != digest:
                 index.add(path, digest, os.lstat(repo.abspath(path)))
         index.write(lock)
+    from .sparse import widen
+
+    widen(repo, files)
     return todo, already
 
 

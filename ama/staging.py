@@ -85,9 +85,12 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
 def _gone_below(repo: Repo, tracked: _Tracked, rel: str) -> list[str]:
     """Tracked paths equal to or below ``rel`` whose file no longer exists
     (a path that became a symlink or a directory is not gone: it is refused
-    or walked instead)."""
+    or walked instead; one not materialised in a sparse tree is not gone)."""
     gone = []
-    for path in tracked.files().paths_under([rel]):
+    index = tracked.files()
+    for path in index.paths_under([rel]):
+        if index.is_skip_worktree(path):
+            continue  # not materialised (sparse): absent on purpose
         try:
             os.lstat(repo.abspath(path))
         except (FileNotFoundError, NotADirectoryError):

@@ -10,6 +10,7 @@ verified against its name on the way (by the backends' put/get_object).
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from . import failpoint, ui
@@ -195,15 +196,17 @@ def fetch_trees(repo: Repo, remote: Remote, tree_id: str) -> list[tuple[str, str
     return files
 
 
-def resolve_references(repo: Repo, remote: Remote) -> None:
-    """Bring the bytes of every reference met in fetched trees into the
-    local store, verified: from the store, a copy on the remote, or the
-    source (``references.content``); a changed source fails here, before
-    anything is placed."""
+def resolve_references(repo: Repo, remote: Remote, wanted: Collection[str] | None = None) -> None:
+    """Bring the bytes of every reference met in fetched trees (of those in
+    ``wanted``, when given) into the local store, verified: from the store,
+    a copy on the remote, or the source (``references.content``); a changed
+    source fails here, before anything is placed."""
     from .references import content
 
     store = repo.store
     for ref_id in sorted(r for r, done in store.ref_contents.items() if done is None):
+        if wanted is not None and ref_id not in wanted:
+            continue
         store.ref_contents[ref_id] = content(store, remote, ref_id)
 
 
@@ -224,15 +227,24 @@ def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: in
 
 
 def fetch_version(repo: Repo, remote: Remote, commit_id: str, jobs: int = DEFAULT_JOBS):
-    """Bring a version's commit, trees and contents into the local store.
+    """Bring a version's commit, trees and contents (those of the sparse set,
+    in a sparse work tree) into the local store.
 
     Returns (commit, files) with files as from ``fetch_trees``.
     """
     commit = fetch_commit(repo, remote, commit_id)
     files = fetch_trees(repo, remote, commit.tree)
     refs = repo.store.ref_contents
+    from .sparse import split
+
+    # In a sparse work tree only the contents of materialised files; the
+    # object of a reference outside the set too (small; a commit carries it),
+    # but not the bytes it names.
+    inside, outside = split(repo, {path: (d, size) for path, d, size, _ in files})
     # A reference's own object is small: its size in the tree is the bytes'.
-    fetch_contents(repo, remote, {d: 0 if d in refs else size for _, d, size, _ in files}, jobs)
-    resolve_references(repo, remote)
+    wanted = {d: 0 if d in refs else size for d, size in inside.values()}
+    wanted.update({d: 0 for d, _ in outside.values() if d in refs})
+    fetch_contents(repo, remote, wanted, jobs)
+    resolve_references(repo, remote, {d for d, _ in inside.values() if d in refs})
     repo.store.fsync_dirs()  # the names of everything fetched, before a ref names them
     return commit, files

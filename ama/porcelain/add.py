@@ -26,6 +26,7 @@ from .. import ui
 from ..errors import UsageError
 from ..ignore import BUILT_IN, Ignorer
 from ..repo import Repo
+from ..sparse import widen
 from ..staging import expand, stage, unstage
 
 
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         removed = unstage(index, found.removed)
         if result.touched or removed:
             index.write(lock)
+    widen(repo, found.files)
     used = next((m for m in ("copy", "hardlink", "reflink") if m in result.modes), None)
     if used and repo.config.get("core.linkused") != used:
         repo.config.set("core.linkused", used)

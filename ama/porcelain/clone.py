@@ -8,6 +8,9 @@ fails, what it created is removed and nothing else: a directory it made
 goes, an empty directory it was given is emptied again. A clone that was
 killed leaves a marker (.ama/CLONING); running the same clone again
 finishes it.
+With --include/--exclude the work tree is sparse ("ama sparse"): only
+the matching files are fetched and materialised; the others stay in the
+index, not materialised.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", help="S3 region")
     p.add_argument("--profile", help="AWS profile for the S3 credentials")
     p.add_argument("--linkmode", choices=("auto", "reflink", "hardlink", "copy"))
+    p.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                   help="materialise only the files matching PATTERN (gitignore-style; repeatable): a sparse work tree")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="do not materialise the files matching PATTERN (repeatable)")
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel downloads (default: 8)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
@@ -60,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
                 repo.config.set(f"remote.origin.{option}", getattr(args, option))
         repo.config.save()
         write_head(repo, Head(cls=cls))
+        from ..sparse import patterns_from, save
+
+        # (a rerun that finishes a killed clone takes this run's set)
+        save(repo, patterns_from(args.include, args.exclude) if args.include or args.exclude else None)
         remote = open_repo_remote(repo)
         target = resolve(repo, args.name, remote)
         written, _ = checkout_version(repo, remote, target, force=False, jobs=args.jobs)

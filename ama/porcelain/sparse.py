@@ -1,0 +1,79 @@
+"""Show or change which files of the version are materialised (a sparse work tree).
+
+"ama sparse set PATTERN..." replaces the set, "add PATTERN..." extends it,
+"list" prints it (nothing when the tree is not sparse), "disable" drops it
+and materialises everything. PATTERNs are gitignore-style and include what
+they match; "!PATTERN" excludes again ("reads/" then "!reads/raw/"). set,
+add and disable then check out HEAD again: newly included files are fetched
+(verified) and written, newly excluded ones are removed from the work tree
+(not without --force if they have changes) and stay in the index as not
+materialised: status does not report them, commit keeps them as they are in
+HEAD. "ama add" of a path outside the set widens it. The set is kept in
+.ama/sparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import ui
+from ..repo import Repo
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("set", "add", "list", "disable"))
+    p.add_argument("patterns", nargs="*", metavar="PATTERN")
+    p.add_argument("-f", "--force", action="store_true", help="remove newly excluded files even with changes")
+    p.add_argument("--remote", help="remote to fetch from (default: core.remote, else origin)")
+    p.add_argument("-j", "--jobs", type=int, default=8, help="parallel downloads (default: 8)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..sparse import load, save
+
+    repo = Repo.discover()
+    current = load(repo)
+    if args.action == "list":
+        if args.patterns:
+            raise UsageError("list takes no patterns")
+        ui.out("".join(p + "\n" for p in current.patterns) if current else "", end="")
+        return 0
+    if args.action in ("set", "add") and not args.patterns:
+        raise UsageError(f"{args.action} needs at least one PATTERN")
+    if args.action == "disable" and args.patterns:
+        raise UsageError("disable takes no patterns")
+    before = current.patterns if current else None
+    if args.action == "set":
+        after = list(args.patterns)
+    elif args.action == "add":
+        if before is None:
+            raise UsageError("the work tree is not sparse (everything is materialised): use 'ama sparse set'")
+        after = before + list(args.patterns)
+    else:
+        after = None
+    save(repo, after)
+    try:
+        written, removed = _reapply(repo, args)
+    except BaseException:
+        save(repo, before)
+        raise
+    if not args.quiet:
+        ui.info(f"sparse set {'disabled' if after is None else 'updated'}: {written} file(s) written, {removed} removed")
+    return 0
+
+
+def _reapply(repo: Repo, args: argparse.Namespace) -> tuple[int, int]:
+    """Check HEAD out again under the new set (nothing to do before a first commit)."""
+    from ..refs import read_head
+    from ..remotes import open_repo_remote
+    from ..tracking import checkout_version
+    from ..txnlock import TxnLock
+    from ..version_names import resolve
+
+    if read_head(repo).commit is None:
+        return 0, 0
+    with TxnLock(repo):
+        remote = open_repo_remote(repo, args.remote)
+        return checkout_version(repo, remote, resolve(repo, "HEAD"), args.force, args.jobs)
