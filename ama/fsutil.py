@@ -53,6 +53,11 @@ TEMP_PREFIX = ".ama-tmp-"
 # A temp file another host wrote (a shared directory remote), or one of an
 # older ama's names, is removed only once it is this old.
 TEMP_MAX_AGE = 3600
+# A resumable copy's temp file is named by the first this many hex digits
+# of the object id; an S3 download notes the ranges it holds in a file of
+# the same name plus this suffix.
+PARTIAL_ID_HEX = 16
+PARTIAL_RANGES_SUFFIX = ".ranges"
 # Names earlier versions of ama gave their temp files.
 _LEGACY_TEMP_PREFIXES = (".tmp-",)
 
@@ -65,6 +70,86 @@ def host_tag() -> str:
     if not _host_tag:
         _host_tag = f"{zlib.crc32(socket.gethostname().encode()):08x}"
     return _host_tag
+
+
+def partial_name(directory: str, digest: str) -> str:
+    """The temp file a resumable copy of object ``digest`` into ``directory``
+    writes: ``.ama-tmp-<first 16 hex of the id>`` (docs/locks-and-temp-files.md)."""
+    return os.path.join(directory, f"{TEMP_PREFIX}{digest[:PARTIAL_ID_HEX]}")
+
+
+def is_partial_name(name: str) -> bool:
+    """Whether ``name`` is a resumable copy's temp file, or the record of
+    ranges kept beside it (``<partial>.ranges``)."""
+    if not name.startswith(TEMP_PREFIX):
+        return False
+    rest = name[len(TEMP_PREFIX) :].removesuffix(PARTIAL_RANGES_SUFFIX)
+    return len(rest) == PARTIAL_ID_HEX and all(c in "0123456789abcdef" for c in rest)
+
+
+def open_partial(directory: str, digest: str) -> tuple[OpenFile, bool]:
+    """Open (creating) the resumable temp file of object ``digest`` in
+    ``directory`` under an ``flock``, which the kernel drops if we die.
+
+    Returns it and whether it is that file (which may hold a killed copy's
+    bytes). If another process holds it (copying the same object right
+    now), a fresh temp file of this process's own, and False. Either is
+    writable (a later copy reopens a partial to continue it): the caller
+    gives the finished file its mode (``commit_temp``).
+    """
+    name = partial_name(directory, digest)
+    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # A cleanup may have removed the name while we opened it (it
+        # unlinks under the same flock): then this inode is nobody's.
+        if _same_file(name, fd):
+            return OpenFile(fd, name), True
+    except BlockingIOError:
+        pass
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return new_temp(directory), False
+
+
+def _same_file(path: str, fd: int) -> bool:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev)
+
+
+def remove_temp(path: str) -> bool:
+    """Remove the temp file ``path``; False if it is gone or, for a
+    resumable partial (``is_partial_name``), a process holds it. A partial
+    is unlinked under its flock, so a copy starting now never writes into
+    a removed file (``open_partial``)."""
+    name = os.path.basename(path)
+    if not is_partial_name(name):
+        try:
+            os.unlink(path)
+            return True
+        except FileNotFoundError:
+            return False
+    partial = path.removesuffix(PARTIAL_RANGES_SUFFIX)
+    try:
+        fd = os.open(partial, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        fd = -1
+    try:
+        if fd >= 0:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(path)
+        return True
+    except (BlockingIOError, FileNotFoundError):
+        return False
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def is_temp_name(name: str) -> bool:
@@ -148,10 +233,15 @@ def temp_owner_gone(name: str, st: os.stat_result, now: float | None = None) -> 
     """Whether the process that created the temp file ``name`` is gone.
 
     Ours on this host: its pid is not running (a reused pid keeps the file
-    until later: never removed too early). Another host's, or an older
-    ama's name: it is older than ``TEMP_MAX_AGE``.
+    until later: never removed too early). A resumable copy's partial file
+    (``is_partial_name``, kept on purpose for the next copy to continue),
+    another host's, or an older ama's name: it is older than
+    ``TEMP_MAX_AGE`` (``remove_temp`` then also checks that no process
+    holds a partial).
     """
-    if name.startswith(TEMP_PREFIX):
+    if is_partial_name(name):
+        pass
+    elif name.startswith(TEMP_PREFIX):
         pid, _, rest = name[len(TEMP_PREFIX) :].partition("-")
         host, _, _ = rest.partition("-")
         if pid.isdigit() and host == host_tag():
@@ -179,10 +269,8 @@ def remove_stale_temps(directory: str, dry_run: bool = False) -> list[tuple[str,
         if not (os.path.isfile(path) and not os.path.islink(path)) or not temp_owner_gone(name, st, now):
             continue
         try:
-            if not dry_run:
-                os.unlink(path)
-        except FileNotFoundError:
-            continue
+            if not dry_run and not remove_temp(path):
+                continue
         except OSError:
             continue
         removed.append((path, st.st_size if st.st_nlink == 1 else 0))

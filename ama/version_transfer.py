@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .store import Store
 
 DEFAULT_JOBS = 8
+# Objects in the local store are read-only; a fetched one is never visible
+# under its name writable.
+OBJECT_MODE = 0o444
 
 
 class _CountingRemote:
@@ -156,9 +159,7 @@ def fetch_into(store: Store, remote: Remote, digest: str) -> bytes:
 
 def download_into(store: Store, remote: Remote, digest: str) -> None:
     """Fetch object ``digest`` into ``store``: verified before it gets its name."""
-    path = _store_dest(store, digest)
-    fetch_objects(remote, [(digest, path)], jobs=1)
-    os.chmod(path, 0o444)
+    fetch_objects(remote, [(digest, _store_dest(store, digest))], jobs=1, mode=OBJECT_MODE)
 
 
 def _dest(repo: Repo, digest: str) -> str:
@@ -217,9 +218,7 @@ def fetch_contents(repo: Repo, remote: Remote, digests: dict[str, int], jobs: in
     if missing:
         total = sum(digests[d] for d, _ in missing)
         with ui.Progress("Downloading", total=total, unit="bytes") as bar:
-            fetch_objects(remote, missing, jobs=jobs, progress=bar.advance)
-        for _digest, path in missing:
-            os.chmod(path, 0o444)
+            fetch_objects(remote, missing, jobs=jobs, progress=bar.advance, mode=OBJECT_MODE)
         store.fsync_dirs()
         # fetch_objects verified every byte against its id.
         store.verified.update(d for d, _ in missing)

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from dataclasses import dataclass, field
 
 from .. import ui
 from ..assets import Assets
 from ..checkout import interrupted_target
 from ..errors import AmaError, UsageError
-from ..fsutil import temp_owner_gone
+from ..fsutil import remove_stale_temps
 from ..index import Index
 from ..objects import Commit, object_type, parse_tree
 from ..pending import Pending
@@ -50,7 +49,6 @@ from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..txnlock import TxnLock
 
-TMP_PREFIXES = (".tmp-", ".ama-tmp")
 HEX = frozenset("0123456789abcdef")
 
 
@@ -171,7 +169,6 @@ def sweep_store(root: str, keep: set[str], dry_run: bool) -> Sweep:
     stale temporary files. Only names of the store's own shapes are
     touched: ``hh/<62 hex>`` objects and its temporary files."""
     sweep = Sweep()
-    now = time.time()
     try:
         heads = sorted(os.listdir(root))
     except FileNotFoundError:
@@ -180,14 +177,11 @@ def sweep_store(root: str, keep: set[str], dry_run: bool) -> Sweep:
         directory = os.path.join(root, head)
         if len(head) != 2 or not HEX.issuperset(head) or not os.path.isdir(directory):
             continue
+        for path, size in sorted(remove_stale_temps(directory, dry_run)):
+            sweep.temps.append(path)
+            sweep.temp_bytes += size
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
-            if name.startswith(TMP_PREFIXES):
-                st = _lstat(path)
-                if st is not None and temp_owner_gone(name, st, now) and _remove(path, dry_run):
-                    sweep.temps.append(path)
-                    sweep.temp_bytes += st.st_size if st.st_nlink == 1 else 0
-                continue
             if len(name) != 62 or not HEX.issuperset(name) or head + name in keep:
                 continue
             st = _lstat(path)

@@ -126,12 +126,17 @@ class Remote(ABC):
         """
 
     @abstractmethod
-    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+    def get_object(
+        self, digest: str, dest: str, progress: Progress | None = None, mode: int | None = None
+    ) -> None:
         """Download object ``digest`` to the path ``dest``, verified.
 
         Written to a temporary file beside ``dest`` and renamed into place only
-        once its BLAKE3 equals ``digest``; ``IntegrityError`` otherwise,
-        ``NotFound`` if the remote lacks it.
+        once its BLAKE3 equals ``digest``, with ``mode`` given before the
+        rename (None: as the umask makes it); ``IntegrityError`` otherwise,
+        ``NotFound`` if the remote lacks it. A large download killed midway
+        leaves a partial file that the next download of the object, to the
+        same directory, continues (docs/remote-layout.md "Downloads").
         """
 
     @abstractmethod

@@ -20,7 +20,6 @@ would silently change a stored object. See ``docs/remote-layout.md``.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -237,7 +236,7 @@ class LocalRemote(Remote):
                     tmp = self._new_temp(_OBJECT_MODE)
                 else:
                     os.makedirs(self.temp_dir, exist_ok=True)
-                    tmp = _upload_temp(self.temp_dir, digest, src)
+                    tmp = _resumable_temp(self.temp_dir, digest, src)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -257,7 +256,9 @@ class LocalRemote(Remote):
                 raise self._error("write", key, e) from e
         return created
 
-    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+    def get_object(
+        self, digest: str, dest: str, progress: Progress | None = None, mode: int | None = None
+    ) -> None:
         key = object_key(digest)
         try:
             src = OpenFile(self._open_regular(key), key)
@@ -267,7 +268,11 @@ class LocalRemote(Remote):
             raise self._error("read", key, e) from e
         with src:
             try:
-                tmp = new_temp(os.path.dirname(os.path.abspath(dest)), 0o666)
+                directory = os.path.dirname(os.path.abspath(dest))
+                if os.fstat(src.fileno()).st_size < SMALL_OBJECT:
+                    tmp = new_temp(directory)
+                else:
+                    tmp = _resumable_temp(directory, digest, src)
                 try:
                     actual = _copy_hashed(src, tmp, progress)
                     if actual != digest:
@@ -275,10 +280,14 @@ class LocalRemote(Remote):
                             f"remote {self.url}: object {short(digest)} is corrupt "
                             f"(its bytes hash to {short(actual)}); check the remote with 'ama fsck --remote NAME --full'"
                         )
+                except KeyboardInterrupt:
+                    # Interrupted, not failed: the next download continues it.
+                    tmp.close()
+                    raise
                 except BaseException:
                     discard_temp(tmp)
                     raise
-                commit_temp(tmp, dest)
+                commit_temp(tmp, dest, mode)
             except OSError as e:
                 raise fsutil.cannot_write(dest, e) from e
 
@@ -471,32 +480,30 @@ def _copy_hashed(src: OpenFile, dst: OpenFile, progress: Progress | None) -> str
     return hash_file(dst.name)
 
 
-def _upload_temp(directory: str, digest: str, src: OpenFile) -> OpenFile:
-    """The temporary file an upload of object ``digest`` writes.
+def _resumable_temp(directory: str, digest: str, src: OpenFile) -> OpenFile:
+    """The temporary file a copy of the large object ``digest`` (an upload
+    into the remote, or a download out of it into ``directory``) writes.
 
-    A large object gets a name of its own, ``.ama-tmp-<first 16 hex of its
-    id>``, held under an flock while it is written: an upload killed midway
-    leaves it behind, and the next upload of the same object continues it
-    after the bytes already there were compared with the source (kept up to
-    the first chunk that differs). If another process holds it (uploading
-    the same object right now), or for small objects, a fresh random name.
+    It has a name of its own, ``.ama-tmp-<first 16 hex of its id>``, held
+    under an flock while it is written (``fsutil.open_partial``): a copy
+    killed midway leaves it behind, and the next copy of the same object
+    continues it after the bytes already there were compared with the
+    source (kept up to the first 1 MiB block that differs). If another
+    process holds it (copying the same object right now), a fresh random
+    name, started from zero.
     """
-    name = os.path.join(directory, f"{fsutil.TEMP_PREFIX}{digest[:16]}")
-    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    tmp, partial = fsutil.open_partial(directory, digest)
+    if not partial:
+        return tmp
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return new_temp(directory, _OBJECT_MODE)
-    try:
-        kept = _same_prefix(src.fileno(), fd)
-        os.ftruncate(fd, kept)
-        os.lseek(fd, kept, os.SEEK_SET)
+        kept = _same_prefix(src.fileno(), tmp.fileno())
+        os.ftruncate(tmp.fileno(), kept)
+        os.lseek(tmp.fileno(), kept, os.SEEK_SET)
         os.lseek(src.fileno(), kept, os.SEEK_SET)
     except BaseException:
-        os.close(fd)
+        tmp.close()
         raise
-    return OpenFile(fd, name)
+    return tmp
 
 
 def _same_prefix(a: int, b: int) -> int:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import blake3
 
+from ama import failpoint
 from ama.errors import (
     AlreadyExists,
     AmaError,
@@ -38,17 +39,17 @@ from ama.errors import (
     UnsafeRemote,
     UsageError,
 )
-from ama.fsutil import cannot_write, write_all
+from ama.fsutil import PARTIAL_RANGES_SUFFIX, cannot_write, open_partial, write_all
 from ama.hashing import EMPTY_ID, hash_bytes
 from ama.remote._files import (
     OpenFile,
     commit_temp,
     discard_temp,
-    new_temp,
     open_source,
     pwrite_all,
     read_all,
     read_upto,
+    unlink_quietly,
 )
 from ama.remote.base import (
     SMALL_OBJECT,
@@ -312,28 +313,43 @@ class S3Remote(Remote):
             progress(len(data))
         return True
 
-    def get_object(self, digest: str, dest: str, progress: Progress | None = None) -> None:
+    def get_object(
+        self, digest: str, dest: str, progress: Progress | None = None, mode: int | None = None
+    ) -> None:
         try:
-            tmp = new_temp(os.path.dirname(os.path.abspath(dest)))
+            tmp, partial = open_partial(os.path.dirname(os.path.abspath(dest)), digest)
         except OSError as e:
             raise cannot_write(dest, e) from e
         try:
             # An empty content is known by its id alone: no request. (Some
             # servers answer a ranged GET of an empty object with 416, others
             # with 206 and no body.)
-            actual = digest if digest == EMPTY_ID else self._download(digest, tmp, progress)
+            if digest == EMPTY_ID:
+                os.ftruncate(tmp.fileno(), 0)
+                actual = digest
+            else:
+                actual = self._download(digest, tmp, progress, partial)
             if actual != digest:
                 raise IntegrityError(
                     f"remote {self.url}: object {short(digest)} is corrupt "
                     f"(its bytes hash to {short(actual)}); check the remote with 'ama fsck --remote NAME --full'"
                 )
-            commit_temp(tmp, dest)
+            commit_temp(tmp, dest, mode)
         except OSError as e:
-            discard_temp(tmp)
+            _discard_download(tmp)
             raise cannot_write(dest, e) from e
-        except BaseException:
-            discard_temp(tmp)
+        except (RemoteError, KeyboardInterrupt):
+            # The store could not be reached, or the user stopped us: keep
+            # what arrived and its record of ranges for the next download.
+            if partial:
+                tmp.close()
+            else:
+                _discard_download(tmp)
             raise
+        except BaseException:
+            _discard_download(tmp)
+            raise
+        unlink_quietly(tmp.name + PARTIAL_RANGES_SUFFIX)
 
     def read_object(self, digest: str, start: int = 0) -> Iterator[bytes]:
         what = f"object {digest}"
@@ -575,12 +591,17 @@ class S3Remote(Remote):
 
     # -- downloads ---------------------------------------------------------
 
-    def _download(self, digest: str, tmp: OpenFile, progress: Progress | None) -> str:
+    def _download(self, digest: str, tmp: OpenFile, progress: Progress | None, partial: bool) -> str:
         """Write object ``digest`` into ``tmp``; return the BLAKE3 of what was written.
 
         The first request asks for the first part only: it answers small
         objects whole (the common case) and tells the size of large ones,
-        whose other parts are then fetched in parallel.
+        whose other parts are then fetched in parallel. Each range written
+        is noted in ``<tmp>.ranges``; a download killed midway leaves both,
+        and the next one into the same ``partial`` file fetches only the
+        ranges not noted. The whole file is hashed at the end either way;
+        should a continued file not hash to its id (its bytes were changed,
+        or the record is wrong), it is fetched again whole, once.
         """
         what = f"object {digest}"
         full = self.s3_key(object_key(digest))
@@ -588,16 +609,54 @@ class S3Remote(Remote):
         if progress:
             progress(len(first))
         if size <= len(first):
-            write_all(tmp.fileno(), first)
+            os.ftruncate(tmp.fileno(), 0)
+            pwrite_all(tmp.fileno(), first, 0)
             return hash_bytes(first)
         pwrite_all(tmp.fileno(), first, 0)
         del first
+        record = tmp.name + PARTIAL_RANGES_SUFFIX
+        header = f"{size} {self.part_size}\n"
+        done = _recorded_ranges(record, header) if partial else set()
+        starts = list(range(self.part_size, size, self.part_size))
+        rest = [start for start in starts if start not in done]
+        actual = self._fetch_ranges(full, what, tmp, size, rest, record, header, progress, keep=bool(done))
+        if actual != digest and done:
+            actual = self._fetch_ranges(full, what, tmp, size, starts, record, header, progress, keep=False)
+        return actual
 
-        def fetch(start: int) -> None:
-            end = min(start + self.part_size, size)
-            self._retry_reads(what, lambda: self._get_range(full, what, tmp.fileno(), start, end, progress))
+    def _fetch_ranges(
+        self,
+        full: str,
+        what: str,
+        tmp: OpenFile,
+        size: int,
+        starts: list[int],
+        record: str,
+        header: str,
+        progress: Progress | None,
+        keep: bool,
+    ) -> str:
+        """Fetch the ranges at ``starts`` into ``tmp`` in parallel, noting
+        each in ``record`` once written (``keep``: after the ranges a
+        killed download noted there); the BLAKE3 of the whole file after."""
+        os.ftruncate(tmp.fileno(), size)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | (0 if keep else os.O_TRUNC)
+        log = os.open(record, flags, 0o666)
+        lock = threading.Lock()
+        try:
+            if not keep:
+                write_all(log, header.encode())
 
-        self._map(fetch, list(range(self.part_size, size, self.part_size)))
+            def fetch(start: int) -> None:
+                end = min(start + self.part_size, size)
+                self._retry_reads(what, lambda: self._get_range(full, what, tmp.fileno(), start, end, progress))
+                with lock:
+                    write_all(log, f"{start}\n".encode())
+                failpoint.hit("download-range")
+
+            self._map(fetch, starts)
+        finally:
+            os.close(log)
         return hash_file(tmp.name)
 
     def _get_first_part(self, full: str, what: str) -> tuple[bytes, int]:
@@ -867,6 +926,25 @@ def _was_retried(e: BaseException) -> bool:
     cause = e.__cause__
     response = getattr(cause, "response", None) or {}
     return response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
+def _discard_download(tmp: OpenFile) -> None:
+    discard_temp(tmp)
+    unlink_quietly(tmp.name + PARTIAL_RANGES_SUFFIX)
+
+
+def _recorded_ranges(record: str, header: str) -> set[int]:
+    """The range offsets a killed download noted in ``record``, if it was of
+    an object of this size in parts of this size; a torn last line is
+    ignored."""
+    try:
+        with open(record, encoding="ascii", errors="replace") as f:
+            lines = f.read().split("\n")
+    except FileNotFoundError:
+        return set()
+    if lines[0] + "\n" != header:
+        return set()
+    return {int(line) for line in lines[1:-1] if line.isdigit()}
 
 
 def _check_digest(actual: str, digest: str, path: str) -> None:

@@ -115,15 +115,17 @@ def fetch_objects(
     items: list[tuple[str, str]],
     jobs: int = 8,
     progress: Progress | None = None,
+    mode: int | None = None,
 ) -> None:
-    """Download every ``(digest, dest_path)``, verified.
+    """Download every ``(digest, dest_path)``, verified, each given ``mode``
+    before it appears under its name (``Remote.get_object``).
 
     The first failure cancels what has not started and is raised; files
     already fetched stay (each is complete and verified).
     """
     _check_jobs(jobs)
     report = _serialized(progress)
-    for _ in run_bounded(lambda item: remote.get_object(item[0], item[1], report), items, jobs):
+    for _ in run_bounded(lambda item: remote.get_object(item[0], item[1], report, mode), items, jobs):
         pass
 
 
