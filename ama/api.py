@@ -215,20 +215,13 @@ class Repository:
         """Commit the staged files as the next version; return its commit id,
         or None if there was nothing to commit. An interrupted commit must
         be finished first with ``ama commit`` (``PendingTransaction``)."""
-        import argparse
-
         from .errors import PendingTransaction
         from .pending import Pending
-        from .porcelain import commit as command
-        from .refs import read_head
+        from .txn import commit_staged
         from .txnlock import TxnLock
 
         repo = self._repo
         with TxnLock(repo):
             if Pending.load(repo) is not None:
                 raise PendingTransaction("an interrupted commit is pending: run 'ama commit' to finish it first")
-            before = read_head(repo).commit
-            args = argparse.Namespace(message=message, remote=remote, jobs=8, resume=False, abandon=False)
-            command._commit(repo, repo.load_index(), read_head(repo), args)
-            after = read_head(repo).commit
-        return after if after != before else None
+            return commit_staged(repo, message, remote)

@@ -61,6 +61,8 @@ PLUMBING = {
     "push-staged": ("ama.plumbing.push_staged", "upload every staged content the remote lacks, verified"),
     "commit-tree": ("ama.plumbing.commit_tree", "write a commit object, print its id"),
     "update-ref": ("ama.plumbing.update_ref", "move a ref, compare-and-swap on OLD"),
+    "reserve-version": ("ama.plumbing.reserve_version", "reserve the next version of an asset on the remote"),
+    "publish-version": ("ama.plumbing.publish_version", "publish a commit as the version it reserved, on the remote"),
     "rev-parse": ("ama.plumbing.rev_parse", "resolve version names to commit ids"),
     "ls-remote": ("ama.plumbing.ls_remote", "list assets and versions on a remote"),
     "check-ignore": ("ama.plumbing.check_ignore", "show which ignore rule matches each path"),

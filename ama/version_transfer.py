@@ -1,7 +1,8 @@
 """A version's objects between the local store and a remote (``ama.remote.transfer``
 moves any list of objects in parallel; this module decides which, per version).
 
-``push_staged`` uploads the contents the index names, ``push_closure`` the
+``push_staged`` uploads the contents the index names (``push_contents``
+those of any list of files), ``push_closure`` the
 trees and the commit object of a version, ``fetch_version`` brings a
 version's commit, trees and contents into the local store. Every byte is
 verified against its name on the way (by the backends' put/get_object).
@@ -51,9 +52,10 @@ def _with_failpoints(remote: Remote) -> Remote:
     return _CountingRemote(remote) if os.environ.get("AMA_FAILPOINT") else remote  # type: ignore[return-value]
 
 
-def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
-    """(digest, source, size) for every staged content: the store's copy
-    first, the work-tree file as a second source of the same bytes.
+def content_items(repo: Repo, files: list[tuple[str, str, int]], refs: Collection[str]) -> list[tuple[str, str, int]]:
+    """(digest, source, size) for every content of ``files`` ((path, id,
+    size) rows, of the index or of a tree): the store's copy first, the
+    work-tree file at that path as a second source of the same bytes.
 
     A reference (docs/references.md) is its small reference object; with
     ``core.pushRefs`` (``commit --push-refs``) also the referenced bytes,
@@ -61,9 +63,8 @@ def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
     version no longer depends on the source.
     """
     items = []
-    refs = index.reference_paths()
     push_refs = refs and repo.config.get("core.pushrefs") == "true"
-    for path, digest, size, _ in index.files():
+    for path, digest, size in files:
         stored = repo.store.path(digest)
         if path in refs:
             items.append((digest, stored, os.path.getsize(stored)))
@@ -80,13 +81,21 @@ def staged_items(repo: Repo, index: Index) -> list[tuple[str, str, int]]:
 
 
 def push_staged(repo: Repo, remote: Remote, index: Index, jobs: int = DEFAULT_JOBS) -> PushResult:
-    """Upload every staged content the remote lacks; refuse changed files.
+    """Upload every staged content the remote lacks; refuse changed files."""
+    files = [(path, digest, size) for path, digest, size, _ in index.files()]
+    return push_contents(repo, remote, files, index.reference_paths(), jobs)
+
+
+def push_contents(repo: Repo, remote: Remote, files: list[tuple[str, str, int]], refs: Collection[str],
+                  jobs: int = DEFAULT_JOBS) -> PushResult:
+    """Upload every content of ``files`` ((path, id, size) rows) the remote
+    lacks; ``refs`` are the paths that are references.
 
     Raises ``IntegrityError`` naming the files whose bytes no longer match
     what was added (after uploading all the others): nothing is ever
     published under a name its bytes do not hash to.
     """
-    items = staged_items(repo, index)
+    items = content_items(repo, files, refs)
     total = sum(size for _, _, size in items)
     with ui.Progress("Uploading", total=total, unit="bytes") as bar:
         result = push_objects(_with_failpoints(remote), items, jobs=jobs, progress=bar.advance)
@@ -94,7 +103,7 @@ def push_staged(repo: Repo, remote: Remote, index: Index, jobs: int = DEFAULT_JO
     bad = sorted({digest for digest, _ in result.bad if digest not in published})
     if bad:
         by_digest: dict[str, list[str]] = {}
-        for path, digest in index.digests():
+        for path, digest, _ in files:
             by_digest.setdefault(digest, []).append(path)
         names = sorted(p for d in bad for p in by_digest.get(d, []))
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

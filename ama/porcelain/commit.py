@@ -25,18 +25,16 @@ import argparse
 import sys
 
 from .. import ui
-from ..errors import AmaError, DirtyWorkTree, IntegrityError, PendingTransaction, UsageError
+from ..errors import PendingTransaction, UsageError
 from ..hashing import hash_bytes
 from ..index import Index
-from ..inputs import read_inputs
-from ..objects import build_trees, index_files, write_index_tree
+from ..objects import Commit, build_trees, index_files, write_index_tree
 from ..pending import Pending
 from ..refs import Head, read_head
-from ..remotes import default_name, open_repo_remote
+from ..remotes import open_repo_remote
 from ..repo import Repo
 from ..staging import stage_tracked_changes
-from ..statcheck import DAMAGED, check
-from ..txn import abandon, execute, new_pending, version_committed
+from ..txn import abandon, commit_staged, execute, refuse_dirty, version_committed
 from ..txnlock import TxnLock
 
 
@@ -79,73 +77,23 @@ def run(args: argparse.Namespace) -> int:
             return _recover(repo, index, pending, args)
         if args.resume or args.abandon or args.abort:
             raise UsageError("there is no interrupted commit to resume, abandon or abort")
-        return _commit(repo, index, read_head(repo), args)
+        return _commit(repo, read_head(repo), args)
 
 
-def _refuse_dirty(repo: Repo, index: Index, remote_name: str | None = None) -> None:
-    report = check(repo, index)
-    damaged = [c for c in report.changes if c.state == DAMAGED]
-    if damaged:
-        raise IntegrityError(_damaged_message(repo, index, damaged, remote_name))
-    if report.changes:
-        c = report.changes[0]
-        more = f" (and {len(report.changes) - 1} more)" if len(report.changes) > 1 else ""
-        what = f"{c.state} -> {c.new_path}" if c.new_path else c.state
-        hint = "'ama add' it" if c.state != "deleted" else f"'ama add {c.path}' to stage the deletion"
-        hint += " (or 'ama commit -a' to stage every such change)"
-        raise DirtyWorkTree(f"{c.path}: {what} since 'ama add'{more}; run {hint}, then commit")
-
-
-def _damaged_message(repo: Repo, index: Index, damaged: list, remote_name: str | None) -> str:
-    """A file edited in place through its hardlinked cache: the bytes it was
-    added with are gone from this machine; say whether the remote has them."""
-    c = damaged[0]
-    more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
-    digest = index.digest(c.path)
-    try:
-        with open_repo_remote(repo, remote_name) as remote:
-            kept = digest in remote.has_objects([digest])
-        where = "the remote still has them" if kept else "the remote does not have them"
-    except AmaError:
-        where = "the remote could not be asked whether it has them"
-    return (
-        f"{c.path}: edited in place since 'ama add'{more}, and its hardlinked copy in the object store "
-        f"with it: the added bytes are lost here ({where}); nothing was uploaded. "
-        f"Run 'ama add {c.path}', then commit"
-    )
-
-
-def _commit(repo: Repo, index: Index, head: Head, args: argparse.Namespace) -> int:
-    _refuse_dirty(repo, index, args.remote)
-    inputs = read_inputs(repo)
-    if not index and head.commit is None:
+def _commit(repo: Repo, head: Head, args: argparse.Namespace) -> int:
+    commit_id = commit_staged(repo, args.message, args.remote, args.jobs, head)
+    if commit_id is not None:
+        _report(repo, commit_id)
+    elif head.commit is None:
         ui.out("nothing to commit: stage files with 'ama add'")
-        return 0
-    if head.commit and not inputs:
-        from ..objects import Commit
-
-        tree = write_index_tree(repo.store, index)
-        if Commit.parse(repo.store.read_bytes(head.commit), head.commit).tree == tree:
-            ui.out(f"nothing to commit: {head.asset} version {head.version} already has these files")
-            return 0
-    if not args.message:
-        raise UsageError("give the version a message with -m MESSAGE")
-    remote_name = args.remote or default_name(repo)
-    remote = open_repo_remote(repo, remote_name, committing=True)
-    pending = new_pending(repo, index, head, args.message, remote_name, inputs, _metadata(repo))
-    commit_id = execute(repo, remote, index, pending, resuming=False, jobs=args.jobs)
-    _report(repo, pending, commit_id)
+    else:
+        ui.out(f"nothing to commit: {head.asset} version {head.version} already has these files")
     return 0
 
 
-def _metadata(repo: Repo) -> dict:
-    from ..provenance import collect
-
-    return collect(repo.root)
-
-
-def _report(repo: Repo, pending: Pending, commit_id: str) -> None:
-    ui.out(f"[{pending.asset} version {pending.version}] {commit_id[:12]} {pending.message.splitlines()[0]}")
+def _report(repo: Repo, commit_id: str) -> None:
+    commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
+    ui.out(f"[{commit.asset} version {commit.version}] {commit_id[:12]} {commit.message.splitlines()[0]}")
     from ..gitrepo import pointer_staging_note
 
     note = pointer_staging_note(repo)
@@ -190,18 +138,18 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
         for note in notes:
             ui.info(note)
-        _report(repo, pending, commit_id)
+        _report(repo, commit_id)
         if tree != pending.tree:
             ui.info("the staged files changed since; run 'ama commit' again to commit those changes")
         return 0
     choice = "resume" if args.resume else "abandon" if args.abandon else _ask(pending)
     if choice == "resume":
-        _refuse_dirty(repo, index, pending.remote)
+        refuse_dirty(repo, index, pending.remote)
         pending.tree = write_index_tree(repo.store, index)
         if args.message:
             pending.message = args.message
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
-        _report(repo, pending, commit_id)
+        _report(repo, commit_id)
         return 0
     released = abandon(repo, remote, pending)
     head = read_head(repo)
@@ -212,7 +160,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
     fresh = Head(cls=head.cls)
     if not args.message:
         args.message = pending.message
-    code = _commit(repo, index, fresh, args)
+    code = _commit(repo, fresh, args)
     now = read_head(repo)
     if now.asset and now.asset != head.asset:
         ui.info(f"the work tree now follows the new asset {now.asset}"
