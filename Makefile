@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-runtime test test-s3-real test-core-asan fuzz demo man lint bench bench-quick clean
+.PHONY: install install-runtime test test-slow test-s3-real test-core-asan fuzz demo man lint bench bench-quick clean
 
 # The runtime alone (what 'make demo' and users need): ama and its four
 # dependencies, plus the man pages where man finds them for this venv.
@@ -32,6 +32,11 @@ install: install-runtime $(VENV)/.dev-installed
 
 test: install
 	$(BIN)/python -m pytest
+
+# The heavier cases 'make test' leaves out (pytest.mark.slow): fuzz trials,
+# network faults, multi-GB and million-entry inputs. CI runs them (.ci/run).
+test-slow: install
+	$(BIN)/python -m pytest -m slow
 
 # Crash and corruption fuzzing (tests/fuzz_harness.py): N trials, a table, docs/reliability.md.
 N ?= 1000

@@ -237,6 +237,7 @@ def test_empty_file_is_added_with_the_id_of_empty_input(repo, ama):
 ZEROS_5GIB = "bcf27a182cee2a75728e2617d0ac5d90f902207f5332cf7190b345d96e9fd221"
 
 
+@pytest.mark.slow
 def test_file_over_4gib_is_added_with_its_full_size(repo, ama):
     size = 5 * 2**30
     with open(repo / "huge.bin", "wb") as f:

@@ -17,6 +17,8 @@ from pathlib import Path
 import fuzz_harness as fh
 import pytest
 
+pytestmark = pytest.mark.slow
+
 
 def judge(trial: fh.Trial) -> None:
     report = "\n".join(f"{k}: {d}" for k, d in trial.violations)

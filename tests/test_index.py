@@ -3,6 +3,7 @@
 import os
 import time
 
+import pytest
 from conftest import ok, read_index, write
 
 from ama.fsutil import LockFile
@@ -33,6 +34,7 @@ def write_index(path: str, index: Index) -> None:
         index.write(lock)
 
 
+@pytest.mark.slow
 def test_million_entries_round_trip_exactly(tmp_path):
     path = str(tmp_path / "index")
     entries = synthetic_entries(1_000_000)

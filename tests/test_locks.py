@@ -93,6 +93,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_never_hold_the_lock_together_even_when_holders_are_killed(tmp_path: Path) -> None:
     lock, inside = tmp_path / "txn.lock", tmp_path / "inside"
     args = [sys.executable, "-c", WORKER, str(lock), str(inside)]

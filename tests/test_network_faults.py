@@ -38,6 +38,8 @@ from txn_helpers import (
 CLS = "data"
 FILES = {f"part-{i:02d}.bin": f"content {i}\n".encode() * (i + 1) for i in range(16)}
 
+pytestmark = pytest.mark.slow
+
 
 def is_object_put(method: str, path: str) -> bool:
     return method == "PUT" and "/objects/" in path
