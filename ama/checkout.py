@@ -166,6 +166,10 @@ def materialize(
         # someone put at such a path is not ours to overwrite.
         unmaterialised = set(index.skip_worktree_paths())
         leaving = {path for path in index.paths() if path not in files and path not in unmaterialised}
+        # Files leaving the sparse set go only once the index says they are
+        # not materialised: a kill before that leaves them, as staged.
+        dematerialise = sorted(leaving & skipped.keys())
+        leaving -= skipped.keys()
         for name in files:
             safe_path(repo, name, leaving)
         for name in skipped:
@@ -196,9 +200,11 @@ def materialize(
         ensure_sound(repo, index, {content: path for path, _, content, _, _ in reversed(to_place)}, remote)
         if os.path.exists(repo.path(MARKER)):
             # An interrupted checkout may have left temp files beside the
-            # paths it was placing.
-            for directory in {os.path.dirname(p) for p in (*files, *leaving)}:
+            # paths it was placing, and files it had placed or not yet
+            # removed where its version is not materialised.
+            for directory in {os.path.dirname(p) for p in (*files, *leaving, *skipped)}:
                 remove_stale_temps(repo.abspath(directory))
+            dematerialise += _left_by_a_checkout(repo, unmaterialised & skipped.keys(), skipped)
         atomic_write(repo.path(MARKER), (head.commit or "").encode())
         written = removed = 0
         # Removals first: a file of the version may take the place of a
@@ -231,6 +237,14 @@ def materialize(
             new.write(lock)
         except OSError as e:
             raise _stopped(".ama/index", e, replaced, removed) from e
+        failpoint.hit("checkout-index-written")
+        for path in dematerialise:
+            try:
+                os.unlink(repo.abspath(path))
+                removed += 1
+            except FileNotFoundError:
+                pass
+            _prune_empty_dirs(repo, os.path.dirname(path))
     write_head(repo, head)
     if head.asset and head.version and head.commit:
         write_pointer(repo, head.asset, head.version, head.commit)
@@ -323,6 +337,19 @@ def placed_content(repo: Repo, digest: str) -> str:
     if content is None:
         raise Corrupt(f"the bytes of reference {digest[:12]} were not fetched; nothing was placed for it")
     return content
+
+
+def _left_by_a_checkout(repo: Repo, paths: Collection[str], skipped: dict[str, tuple[str, int, str]]) -> list[str]:
+    """The files of ``paths`` (staged, not materialised, and outside the
+    sparse set) that hold exactly their staged bytes: an interrupted
+    checkout placed them, or had not removed them yet. Anything else there
+    is someone's own file, left alone."""
+    ours = []
+    for path in sorted(paths):
+        full = repo.abspath(path)
+        if os.path.isfile(full) and not os.path.islink(full) and _content_is(repo, path, skipped[path][0]):
+            ours.append(path)
+    return ours
 
 
 def _is_reference(repo: Repo, index: Index, path: str, digest: str) -> bool:

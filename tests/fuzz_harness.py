@@ -452,6 +452,9 @@ if has_command("restore"):
     CRASH_CASES["restore"] = CrashCase(["restore", "d1", "big.bin"], _prep_restore, lambda mine: {**V2, **mine})
 if has_command("prune"):
     CRASH_CASES["prune"] = CrashCase(["prune"], _prep_checkout, lambda mine: {**V2, **mine})
+if has_command("sparse"):
+    CRASH_CASES["sparse"] = CrashCase(["sparse", "set", "d1/"], _prep_checkout,
+                                      lambda mine: {**{k: v for k, v in V2.items() if k.startswith("d1/")}, **mine})
 
 
 class Calibration:

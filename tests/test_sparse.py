@@ -162,3 +162,86 @@ def test_a_reference_outside_the_set_stays_unmaterialised_one_inside_is_placed(o
     c.ok("sparse", "add", "ref/")
     assert (c.root / "ref" / "far.csv").read_bytes() == outside
     assert c.ok("status", "--porcelain").out == ""
+
+
+def sparse_clone(origin: Work, env: dict[str, str] | None = None) -> Work:
+    env = env or origin.env
+    ok(run_ama("clone", "data/1", "c", "--include", "reads/", "--exclude", "reads/raw/",
+               cwd=origin.root.parent, env=env))
+    return Work(origin.root.parent / "c", env)
+
+
+@pytest.mark.parametrize("core", ["c", "py"])
+def test_status_never_reports_unmaterialised_entries_with_either_core(origin: Work, core: str):
+    c = sparse_clone(origin, {**origin.env, "AMA_MODULE_POLICY": core})
+    assert c.ok("status", "--porcelain").out == ""
+    assert "deleted" not in c.ok("status").out
+    (c.root / "reads" / "a.fq").unlink()  # saved anew, as an editor does (not through the store's hardlink)
+    c.write("reads/a.fq", "a2\n")
+    c.write("ref/g.fa", "someone's own file at an unmaterialised path\n")
+    assert c.ok("status", "--porcelain").out == " M reads/a.fq\n"
+    c.ok("commit", "-a", "-m", "two")
+    before, after = tree_lines(c, "data/1/1"), tree_lines(c, "data/1/2")
+    assert sorted(after) == sorted(FILES)
+    assert all(after[rel] == before[rel] for rel in FILES if rel != "reads/a.fq")
+    assert (c.root / "ref" / "g.fa").read_text() == "someone's own file at an unmaterialised path\n"
+    assert c.ok("status", "--porcelain").out == ""
+
+
+def store_objects(w: Work) -> set[str]:
+    return {p.parent.name + p.name for p in (w.root / ".ama" / "objects").glob("??/*") if p.is_file()}
+
+
+@pytest.mark.parametrize("command", ["pull", "switch"])
+def test_pull_and_switch_fetch_only_the_objects_of_the_set(origin: Work, sparse: Work, command: str):
+    for rel in FILES:
+        origin.write(rel, f"{rel} version 2\n")
+    origin.commit("two", ".")
+    had = store_objects(sparse)
+    sparse.ok(*(["pull"] if command == "pull" else ["switch", "data/1/2"]))
+    fetched = store_objects(sparse) - had
+    contents = {line.split(" ")[2]: rel for rel, line in tree_lines(sparse, "data/1/2").items()}
+    assert sorted(contents[d] for d in fetched if d in contents) == ["reads/a.fq"]
+    others = [d for d in fetched if d not in contents]
+    assert {sparse.ok("cat-file", "-t", d).out.strip() for d in others} == {"commit", "tree"}
+    assert len(others) == 5, "the commit and its trees (/, reads/, reads/raw/, ref/): no other content"
+    assert work_files(sparse) == ["reads/a.fq"]
+    assert (sparse.root / "reads" / "a.fq").read_text() == "reads/a.fq version 2\n"
+    assert sparse.ok("status", "--porcelain").out == ""
+
+
+@pytest.mark.parametrize("point", ["after-fetch", "checkout-temp-placed:1", "checkout-temp-placed:2",
+                                   "checkout-index-written"])
+@pytest.mark.parametrize("then", ["reapply", "back"])
+def test_a_killed_sparse_set_leaves_a_valid_tree_the_next_command_finishes(sparse: Work, point: str, then: str):
+    staged = sparse.lines("ls-files", "-s")
+    killed = sparse("sparse", "set", "ref/", "top.txt", env={**sparse.env, "AMA_FAILPOINT": point})
+    assert killed.rc == -9
+    # Valid as it is: nothing reported deleted or changed, every file one of the version's.
+    assert sparse.ok("status", "--porcelain").out == ""
+    assert sparse.lines("ls-files", "-s") == staged
+    for rel in work_files(sparse):
+        if not Path(rel).name.startswith(".ama-tmp-"):  # (the next command removes those)
+            assert (sparse.root / rel).read_text() == FILES[rel], rel
+    if then == "reapply":  # finish it
+        sparse.ok("sparse", "reapply")
+        assert work_files(sparse) == ["ref/g.fa", "top.txt"]
+    else:  # or go back to the set before
+        sparse.ok("sparse", "set", "reads/", "!reads/raw/")
+        assert work_files(sparse) == ["reads/a.fq"]
+    assert sparse.ok("status", "--porcelain").out == ""
+    assert not (sparse.root / ".ama" / "CHECKOUT").exists()
+    assert sparse.lines("ls-files", "-s") == staged
+
+
+@pytest.fixture(scope="module")
+def fuzz_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sparse_set_killed_at_a_random_instant_or_failpoint_is_finished_by_the_next_run(fuzz_cache: Path, seed: int):
+    import fuzz_harness as fh
+
+    trial = fh.crash_trial(seed, fuzz_cache, command="sparse")
+    assert not trial.violations, f"{trial.how}: {trial.violations}; reproduce: {trial.repro}"

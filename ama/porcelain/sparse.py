@@ -2,14 +2,17 @@
 
 "ama sparse set PATTERN..." replaces the set, "add PATTERN..." extends it,
 "list" prints it (nothing when the tree is not sparse), "disable" drops it
-and materialises everything. PATTERNs are gitignore-style and include what
-they match; "!PATTERN" excludes again ("reads/" then "!reads/raw/"). set,
-add and disable then check out HEAD again: newly included files are fetched
+and materialises everything, "reapply" applies the set as it is. PATTERNs
+are gitignore-style and include what they match; "!PATTERN" excludes again
+("reads/" then "!reads/raw/"). set, add, disable and reapply then check out
+HEAD again: newly included files are fetched
 (verified) and written, newly excluded ones are removed from the work tree
 (not without --force if they have changes) and stay in the index as not
 materialised: status does not report them, commit keeps them as they are in
 HEAD. "ama add" of a path outside the set widens it. The set is kept in
-.ama/sparse.
+.ama/sparse. A killed "ama sparse" leaves a valid work tree: each file is
+either materialised and staged so, or not and staged so; running it again,
+or "ama sparse reapply", finishes it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ..repo import Repo
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("set", "add", "list", "disable"))
+    p.add_argument("action", choices=("set", "add", "list", "disable", "reapply"))
     p.add_argument("patterns", nargs="*", metavar="PATTERN")
     p.add_argument("-f", "--force", action="store_true", help="remove newly excluded files even with changes")
     p.add_argument("--remote", help="remote to fetch from (default: core.remote, else origin)")
@@ -32,6 +35,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..sparse import load, save
+    from ..txnlock import TxnLock
 
     repo = Repo.discover()
     current = load(repo)
@@ -42,25 +46,30 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action in ("set", "add") and not args.patterns:
         raise UsageError(f"{args.action} needs at least one PATTERN")
-    if args.action == "disable" and args.patterns:
-        raise UsageError("disable takes no patterns")
-    before = current.patterns if current else None
-    if args.action == "set":
-        after = list(args.patterns)
-    elif args.action == "add":
-        if before is None:
-            raise UsageError("the work tree is not sparse (everything is materialised): use 'ama sparse set'")
-        after = before + list(args.patterns)
-    else:
-        after = None
-    save(repo, after)
-    try:
-        written, removed = _reapply(repo, args)
-    except BaseException:
-        save(repo, before)
-        raise
+    if args.action in ("disable", "reapply") and args.patterns:
+        raise UsageError(f"{args.action} takes no patterns")
+    with TxnLock(repo):
+        current = load(repo)
+        before = current.patterns if current else None
+        if args.action == "set":
+            after = list(args.patterns)
+        elif args.action == "add":
+            if before is None:
+                raise UsageError("the work tree is not sparse (everything is materialised): use 'ama sparse set'")
+            after = before + list(args.patterns)
+        elif args.action == "reapply":
+            after = before
+        else:
+            after = None
+        save(repo, after)
+        try:
+            written, removed = _reapply(repo, args)
+        except BaseException:
+            save(repo, before)
+            raise
     if not args.quiet:
-        ui.info(f"sparse set {'disabled' if after is None else 'updated'}: {written} file(s) written, {removed} removed")
+        done = "reapplied" if args.action == "reapply" else "disabled" if after is None else "updated"
+        ui.info(f"sparse set {done}: {written} file(s) written, {removed} removed")
     return 0
 
 
@@ -69,11 +78,9 @@ def _reapply(repo: Repo, args: argparse.Namespace) -> tuple[int, int]:
     from ..refs import read_head
     from ..remotes import open_repo_remote
     from ..tracking import checkout_version
-    from ..txnlock import TxnLock
     from ..version_names import resolve
 
     if read_head(repo).commit is None:
         return 0, 0
-    with TxnLock(repo):
-        remote = open_repo_remote(repo, args.remote)
-        return checkout_version(repo, remote, resolve(repo, "HEAD"), args.force, args.jobs)
+    remote = open_repo_remote(repo, args.remote)
+    return checkout_version(repo, remote, resolve(repo, "HEAD"), args.force, args.jobs)
