@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import stat
 import threading
 from collections.abc import Callable, Iterator
@@ -40,7 +39,16 @@ from .errors import (
     UsageError,
     VersionNotFound,
 )
-from .fsutil import TEMP_PREFIX, cannot_write, commit_temp, discard_temp, new_temp, pid_alive, write_all
+from .fsutil import (
+    cannot_write,
+    commit_temp,
+    discard_temp,
+    is_temp_name,
+    new_temp,
+    temp_name,
+    temp_owner_gone,
+    write_all,
+)
 from .hashing import hash_fd
 from .objects import HEX64, MODE_EXEC, Commit, TreeEntry, object_type, parse_tree
 from .remote.base import Remote, short
@@ -362,20 +370,16 @@ class Version:
         return f"{r.cls}-{r.seq}-{r.version}" if r.cls else r.commit[:12]
 
 
-_WORK_PREFIX = TEMP_PREFIX + "get-"
-
-
 @contextmanager
 def _work_dir(dest: str) -> Iterator[str]:
     """A new private directory beside ``dest``, removed on the way out.
 
-    Its name carries this host and process id: the ones that processes of
-    this host left behind when they were killed are removed first.
+    It has a temp name of ``fsutil`` (this process and host in it): the ones
+    that killed processes left there are removed first.
     """
     parent = os.path.dirname(os.path.abspath(dest))
-    host = socket.gethostname()
-    _reap(parent, host)
-    work = os.path.join(parent, f"{_WORK_PREFIX}{host}-{os.getpid()}-{os.urandom(4).hex()}")
+    _reap(parent)
+    work = temp_name(parent)
     try:
         os.mkdir(work, 0o700)
     except OSError as e:
@@ -386,16 +390,21 @@ def _work_dir(dest: str) -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _reap(parent: str, host: str) -> None:
+def _reap(parent: str) -> None:
+    """Remove the temp directories in ``parent`` whose owner is gone (files
+    are ``fsutil.remove_stale_temps``'s)."""
     try:
-        names = [n for n in os.listdir(parent) if n.startswith(_WORK_PREFIX)]
+        names = [n for n in os.listdir(parent) if is_temp_name(n)]
     except OSError:
         return
     for name in names:
-        who, _, rest = name[len(_WORK_PREFIX) :].rpartition("-")
-        their_host, _, pid = who.rpartition("-")
-        if their_host == host and pid.isdigit() and not pid_alive(int(pid)):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        path = os.path.join(parent, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and temp_owner_gone(name, st):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class ContentReader(io.RawIOBase):

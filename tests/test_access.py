@@ -222,7 +222,7 @@ def test_a_killed_get_leaves_nothing_the_next_get_does_not_clean(local_published
     killed = p("get", "data/1", "d", "-o", "copy", env={**p.env, "AMA_FAILPOINT": "get-assembled"})
     assert killed.rc == -9
     left = os.listdir(p.outside)
-    assert len(left) == 1 and left[0].startswith(".ama-tmp-get-"), left
+    assert len(left) == 1 and left[0].startswith(".ama-tmp-"), left
     assert not (p.outside / "copy").exists()
     p.ok("get", "data/1", "a.txt")
     assert sorted(os.listdir(p.outside)) == ["a.txt"]
