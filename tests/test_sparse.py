@@ -239,6 +239,7 @@ def fuzz_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
+@pytest.mark.slow  # a fuzz trial (make test-slow)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sparse_set_killed_at_a_random_instant_or_failpoint_is_finished_by_the_next_run(fuzz_cache: Path, seed: int):
     import fuzz_harness as fh
