@@ -6,7 +6,10 @@ repository's hooks directory (``core.hooksPath`` if set, else
 
 - ``pre-commit`` refuses a git commit while tracked data is modified,
   deleted or renamed since ``ama add``, or an ama commit is pending
-  (``ama stat-check --pending``);
+  (``ama stat-check --pending``), or while the pointer file ``.ama-asset``
+  differs from the one the git commit records (or is not in git and not
+  ignored by it): the commit would pin another data version than the work
+  tree has. ``hooks.precommit = warn`` makes that last check warn only;
 - ``pre-push`` runs ``ama push-staged``, so git never points at data the
   remote lacks;
 - ``post-checkout`` (branch checkouts only) and ``post-merge`` run
@@ -39,7 +42,7 @@ from .repo import Repo
 
 HOOKS = ("pre-commit", "pre-push", "post-checkout", "post-merge")
 CHAINED = ".ama-chained"
-VERSION = 1
+VERSION = 2
 MARKER = "# ama-hook "  # followed by the version number
 WORKTREE_LINE = "# ama-worktree: "
 AMA_LINE = "ama_exe="
@@ -258,11 +261,32 @@ fi
 """
 
 _PRE_COMMIT = """\
+check_pointer() {
+    p=.ama-asset
+    [ "$1" = . ] || p="$1/.ama-asset"
+    [ -f "$p" ] || return 0
+    # git's index here is what this commit records (GIT_INDEX_FILE with -a or PATHS).
+    if git ls-files --error-unmatch -- "$p" >/dev/null 2>&1; then
+        git diff --quiet -- "$p" && return 0
+        why="differs from the one this git commit records (the data version moved since it was staged)"
+    else
+        git check-ignore -q -- "$p" && return 0
+        why="is not in git, so this commit pins no data version"
+    fi
+    mode=$(cd "$1" && "$ama_exe" config hooks.precommit </dev/null 2>/dev/null)
+    if [ "$mode" = warn ]; then
+        echo "ama pre-commit: warning: $p $why; run 'git add $p' to pin it" >&2
+        return 0
+    fi
+    echo "ama pre-commit: $p $why; run 'git add $p', then commit (hooks.precommit = warn only warns)" >&2
+    return 1
+}
+
 run_in() {
     out=$(cd "$1" && "$ama_exe" stat-check --pending </dev/null)
     rc=$?
     case $rc in
-        0) return 0 ;;
+        0) check_pointer "$1"; return ;;
         1|9) ;;
         *) echo "ama pre-commit: 'ama stat-check' failed in $1 (exit $rc, see above); git commit stopped" >&2
            return 1 ;;
