@@ -3,18 +3,21 @@
 Each command is one module in ``ama/plumbing/`` or ``ama/porcelain/`` with
 ``configure(parser)`` and ``run(args) -> int``. Only the module of the
 command being run is imported, so ``ama --version`` and ``ama status`` do not
-pay for boto3, rich or dulwich.
+pay for boto3, rich or dulwich. The commonest invocations (``FAST``) do not
+even pay for argparse: they are looked up whole and run with the arguments
+argparse would have built.
 """
 
 from __future__ import annotations
 
-import argparse
-import errno
-import importlib
 import os
 import sys
 
 from . import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 # name -> (module, one-line help). Order is the order of `ama --help`.
 PORCELAIN = {
@@ -70,19 +73,59 @@ PLUMBING = {
 COMMANDS = {**PORCELAIN, **PLUMBING}
 
 
-class _Parser(argparse.ArgumentParser):
-    """A command-line mistake is one line on stderr and exit 2, like every
-    other failure (argparse would print the usage first)."""
+# Whole argument lists run without argparse (which, with re, enum, gettext
+# and shutil, costs more than the rest of `ama status` in a small
+# repository): command -> the options argparse gives by default, and the
+# argument list -> the options it sets. Anything else goes through argparse;
+# tests/test_cli.py checks every entry against what argparse builds.
+_DEFAULTS = {
+    "status": {"paths": [], "porcelain": False, "z": False, "untracked_files": "normal", "no_renames": False,
+               "refs": False},
+    "stat-check": {"paths": [], "z": False, "all": False, "untracked": False, "quiet": False, "no_refresh": False,
+                   "pending": False},
+}
+FAST = {
+    ("status",): {},
+    ("status", "--porcelain"): {"porcelain": True},
+    ("status", "--porcelain", "-z"): {"porcelain": True, "z": True},
+    ("status", "-z"): {"z": True},
+    ("stat-check",): {},
+    ("stat-check", "-q"): {"quiet": True},
+    ("stat-check", "--untracked"): {"untracked": True},
+    ("stat-check", "-z"): {"z": True},
+}
 
-    def error(self, message: str):
-        from .errors import EXIT_USAGE
 
-        if message.startswith("argument COMMAND: invalid choice: "):
-            message = message.split(": ", 2)[2].split(" (choose", 1)[0] + " is not an ama command"
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+class _Args:
+    """What ``parse_args`` returns, for the argument lists of ``FAST``."""
+
+    def __init__(self, **options) -> None:
+        self.__dict__.update(options)
+
+
+def _fast_args(argv: list[str]) -> _Args | None:
+    options = FAST.get(tuple(argv))
+    if options is None:
+        return None
+    name = argv[0]
+    module = __import__(COMMANDS[name][0], fromlist=["run"])  # importlib would cost more than this
+    return _Args(chdir=None, command=name, **{**_DEFAULTS[name], **options}, _run=module.run)
 
 
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        """A command-line mistake is one line on stderr and exit 2, like every
+        other failure (argparse would print the usage first)."""
+
+        def error(self, message: str):
+            from .errors import EXIT_USAGE
+
+            if message.startswith("argument COMMAND: invalid choice: "):
+                message = message.split(": ", 2)[2].split(" (choose", 1)[0] + " is not an ama command"
+            self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
     parser = _Parser(
         prog="ama",
         description="Version large data assets the way git versions code.",
@@ -97,6 +140,8 @@ def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
 
 
 def _add_command(sub, name: str) -> argparse.ArgumentParser:
+    import importlib
+
     module_name, help_text = COMMANDS[name]
     module = importlib.import_module(module_name)
     p = sub.add_parser(name, help=help_text, description=module.__doc__.strip().split("\n\n")[0])
@@ -161,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _run(argv: list[str]) -> int:
-    from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, AmaError
-
+def parse(argv: list[str]) -> argparse.Namespace | _Args | int:
+    """The parsed arguments, or the exit code of a usage error (reported)."""
+    args = _fast_args(argv)
+    if args is not None:
+        return args
     parser = _parser_for(argv)
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -173,6 +220,17 @@ def _run(argv: list[str]) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    return args
+
+
+def _run(argv: list[str]) -> int:
+    import errno
+
+    from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, AmaError
+
+    args = parse(argv)
+    if isinstance(args, int):
+        return args
     debug = os.environ.get("AMA_DEBUG") == "1"
     if args.chdir:
         try:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import socket
 import time
-import zlib
-from typing import Self
 
 from .errors import EXIT_IO, AmaError, LockHeld
+
+# socket, zlib and typing are imported where used: `ama status` is start-up
+# bound and never needs them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Self
 
 LOCK_WAIT_SECONDS = float(os.environ.get("AMA_LOCK_TIMEOUT", "2.0"))
 
@@ -68,6 +71,9 @@ def host_tag() -> str:
     """8 hex digits naming this host in temp file names."""
     global _host_tag
     if not _host_tag:
+        import socket
+        import zlib
+
         _host_tag = f"{zlib.crc32(socket.gethostname().encode()):08x}"
     return _host_tag
 
@@ -340,6 +346,8 @@ class Lock:
                 if self._lock(fd) and self._still_ours(fd):
                     os.ftruncate(fd, 0)  # a killed holder's leftovers
                     if self.record_owner:
+                        import socket
+
                         write_all(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
                     self.fd = fd
                     return self

@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import errno
 import os
-import re
+
+TYPE_CHECKING = False  # re is imported where patterns are compiled: status without rules never pays for it
+if TYPE_CHECKING:
+    import re
 
 ALWAYS_SKIPPED = frozenset({".ama", ".git"})
 IGNORE_FILE = ".amaignore"
@@ -106,6 +109,8 @@ def _any_of(patterns: list, ignorecase: bool) -> re.Pattern | None:
     """One regex matching a name if any of ``patterns`` does: the union of
     the regexes dulwich's ``Pattern.matches`` uses (``translate`` of the
     pattern without its '!', its escape and its trailing '/')."""
+    import re
+
     from dulwich.ignore import translate
 
     parts = []

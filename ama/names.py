@@ -28,6 +28,25 @@ NAME_MAX = 255
 MAX_DEPTH = 512
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_CLASS_CHARS = _ALNUM | frozenset("._-")
+
+
+def is_hex64(value: object) -> bool:
+    """Whether ``value`` is an object id: 64 lower-case hex digits.
+
+    (Set tests rather than a regular expression: ``re`` costs ``ama status``
+    several milliseconds of start-up.)"""
+    return isinstance(value, str) and len(value) == 64 and _HEX_DIGITS.issuperset(value)
+
+
+def is_class_name(value: object) -> bool:
+    """Whether ``value`` is an asset class name: an ASCII letter or digit,
+    then letters, digits, '.', '_' and '-'."""
+    return isinstance(value, str) and value[:1] in _ALNUM and _CLASS_CHARS.issuperset(value)
+
+
 def is_reserved_dir(component: str) -> bool:
     """Whether a directory of this name is git's or ama's (any letter case)."""
     return component.lower() in RESERVED_DIRS

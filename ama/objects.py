@@ -7,22 +7,31 @@ script of plumbing commands reproduces the ids ``ama commit`` produces.
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 from collections.abc import Collection
 
 from .errors import Corrupt
-from .names import MAX_DEPTH
+from .names import MAX_DEPTH, is_hex64
 
 TREE_MAGIC = b"ama-tree 1\n"
 COMMIT_MAGIC = b"ama-commit 1\n"
 MODE_FILE = "100644"
 MODE_EXEC = "100755"
 MODE_TREE = "040000"
-HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 REF_MAGIC = b"ama-ref 1\n"
+
+
+def __getattr__(name: str):
+    """``HEX64``, the compiled pattern of names.is_hex64 for modules that
+    match with it, built on first use: ``ama status`` never pays for ``re``."""
+    if name == "HEX64":
+        import re
+
+        globals()[name] = pattern = re.compile(r"^[0-9a-f]{64}\Z")
+        return pattern
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def object_type(data: bytes) -> str:
@@ -92,7 +101,7 @@ def parse_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
                 f"tree {digest} has an entry of kind {kind!r} ({name!r}), which this ama does not know; "
                 f"upgrade ama to check it out"
             )
-        if mode not in KINDS[kind] or not HEX64.match(entry_digest) or not name:
+        if mode not in KINDS[kind] or not is_hex64(entry_digest) or not name:
             raise Corrupt(f"tree {digest} has a malformed entry: {line!r}")
         key = name.encode()
         if key <= last and entries:
@@ -238,7 +247,7 @@ class Commit:
 
 
 def _check_id(value: str) -> str:
-    if not HEX64.match(value):
+    if not is_hex64(value):
         raise ValueError(value)
     return value
 

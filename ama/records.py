@@ -13,13 +13,11 @@ docs/remote-layout.md ("Records") and docs/commit-protocol.md.
 from __future__ import annotations
 
 import json
-import re
 
 from .errors import Corrupt
+from .names import is_class_name, is_hex64
 
 FORMAT = 1
-_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
-_CLASS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 # A field's check: a callable returning True for a valid value, and a
 # description of what was expected for the error line.
@@ -41,20 +39,8 @@ def _num(v: object) -> bool:
     return (_int(v) or isinstance(v, float)) and not isinstance(v, bool)
 
 
-def _hex(v: object) -> bool:
-    return isinstance(v, str) and bool(_HEX64.match(v))
-
-
-def _cls(v: object) -> bool:
-    return isinstance(v, str) and bool(_CLASS.match(v))
-
-
-def is_hex64(v: object) -> bool:
-    return _hex(v)
-
-
-def is_class_name(v: object) -> bool:
-    return _cls(v)
+_hex = is_hex64
+_cls = is_class_name
 
 
 def input_name_ok(name: str) -> bool:

@@ -9,20 +9,36 @@ change is appended to ``.ama/logs/<ref>`` with old, new, who, when and why.
 from __future__ import annotations
 
 import os
-import re
 
 from .errors import AmaError, Conflict, Corrupt, UsageError
 from .fsutil import LockFile, atomic_write, write_all
+from .names import is_class_name, is_hex64
 from .repo import Repo
 
 ZERO = "0" * 64
-REF_NAME = re.compile(r"^assets/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]+$")
-CLASS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
-HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+
+
+def __getattr__(name: str):
+    """``CLASS_NAME``, the compiled pattern of names.is_class_name for
+    modules that match with it, built on first use: ``ama status`` never pays
+    for ``re``."""
+    if name == "CLASS_NAME":
+        import re
+
+        globals()[name] = pattern = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+        return pattern
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_ref_name(ref: str) -> bool:
+    """Whether ``ref`` is ``assets/<class>/<seq>`` (seq: ASCII digits)."""
+    parts = ref.split("/")
+    return (len(parts) == 3 and parts[0] == "assets" and is_class_name(parts[1])
+            and parts[2].isascii() and parts[2].isdigit())
 
 
 def check_class(name: str) -> str:
-    if not CLASS_NAME.match(name) or name.endswith(".lock"):
+    if not is_class_name(name) or name.endswith(".lock"):
         raise UsageError(f"bad asset class '{name}': use letters, digits, '.', '_' and '-'")
     return name
 
@@ -30,7 +46,7 @@ def check_class(name: str) -> str:
 def check_ref_name(ref: str) -> str:
     if ref.startswith("refs/"):
         ref = ref[5:]
-    if not REF_NAME.match(ref):
+    if not is_ref_name(ref):
         raise UsageError(f"bad ref name '{ref}': expected assets/<class>/<seq>")
     return ref
 
@@ -42,7 +58,7 @@ def read_ref(repo: Repo, ref: str) -> str | None:
             value = f.read().strip().decode("ascii", "replace")
     except FileNotFoundError:
         return None
-    if not HEX64.match(value):
+    if not is_hex64(value):
         raise Corrupt(
             f".ama/refs/{ref} is corrupt: expected a 64-hex commit id; remove it "
             f"(rm .ama/refs/{ref}) and 'ama fetch' sets it again"
@@ -140,8 +156,8 @@ def read_head(repo: Repo) -> Head:
         )
         if (
             fields
-            or not CLASS_NAME.match(head.cls)
-            or (head.commit is not None and not HEX64.match(head.commit))
+            or not is_class_name(head.cls)
+            or (head.commit is not None and not is_hex64(head.commit))
             or (head.version is not None and head.seq is None)
         ):
             raise ValueError

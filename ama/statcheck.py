@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-import threading
 from collections import namedtuple
 
 from .fsutil import is_temp_name, write_all
@@ -344,7 +343,11 @@ def _parallel_jobs(entries: int) -> int:
     more than it saves), never while other threads run (fork would copy
     their locks mid-use), at most one per core."""
     threshold = int(os.environ.get("AMA_PARALLEL_MIN", "20000"))
-    if entries < threshold or threading.active_count() > 1 or not hasattr(os, "fork"):
+    if entries < threshold or not hasattr(os, "fork"):
+        return 1
+    import threading
+
+    if threading.active_count() > 1:
         return 1
     return min(4, os.cpu_count() or 1)
 

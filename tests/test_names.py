@@ -58,3 +58,18 @@ def test_the_longest_names_and_odd_characters_round_trip_through_clone(w, tmp_pa
     for i, name in enumerate(names):
         assert (clone.root / name).read_text() == f"{i}\n"
     assert clone.lines("status", "--porcelain") == []
+
+
+def test_name_predicates_accept_exactly_what_the_patterns_do():
+    import re
+
+    from ama.names import is_class_name, is_hex64
+
+    hex64 = re.compile(r"^[0-9a-f]{64}\Z")
+    class_name = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+    samples = ["", "a", "A.b_c-d", ".a", "-a", "a/b", "a b", "a\n", "\u0661", "caf\u00e9", "a" * 64, "0" * 64 + "\n",
+               "f" * 63, "F" * 64, "0123456789abcdef" * 4, "g" + "0" * 63, "\u0660" * 64]
+    for s in samples:
+        assert is_hex64(s) == bool(hex64.match(s)), s
+        assert is_class_name(s) == bool(class_name.match(s)), s
+    assert not is_hex64(None) and not is_class_name(3)

@@ -12,13 +12,16 @@ pre-commit hook of 'ama hooks install' uses this).
 
 from __future__ import annotations
 
-import argparse
 import os
 
 from .. import ui
 from ..errors import EXIT_DIFFERS, EXIT_PENDING, BadPath
 from ..repo import AMA_DIR, Repo
 from ..statcheck import RENAMED, UNTRACKED, apply_refresh, check
+
+TYPE_CHECKING = False  # argparse only for annotations: the fast path never imports it
+if TYPE_CHECKING:
+    import argparse
 
 PENDING = "pending"
 

@@ -7,8 +7,6 @@ A pending (interrupted) commit is always shown.
 
 from __future__ import annotations
 
-import argparse
-
 from .. import ui
 from ..errors import AmaError, NotARepository
 from ..ignore import Ignorer
@@ -16,6 +14,10 @@ from ..refs import read_head
 from ..repo import Repo
 from ..statcheck import DAMAGED, DELETED, MODIFIED, RENAMED, TYPECHANGE, UNREADABLE, apply_refresh, check
 from ..worktree import collapse_untracked, staged_changes, staged_renames, tracked_dirs
+
+TYPE_CHECKING = False  # argparse only for annotations: the fast path never imports it
+if TYPE_CHECKING:
+    import argparse
 
 WORKTREE_CODE = {MODIFIED: "M", DELETED: "D", RENAMED: "R", TYPECHANGE: "T", DAMAGED: "X", UNREADABLE: "U"}
 WORKTREE_WORD = {
