@@ -30,8 +30,9 @@ install-runtime: $(BIN)/ama $(VENV)/share/man/man1/ama.1
 
 install: install-runtime $(VENV)/.dev-installed
 
+# Two workers: the machine's two cores (each test is mostly one 'ama' subprocess).
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # The heavier cases 'make test' leaves out (pytest.mark.slow): fuzz trials,
 # network faults, multi-GB and million-entry inputs. CI runs them (.ci/run).
