@@ -102,15 +102,24 @@ def open_source(remote: str | None = None, start: str | None = None) -> Source:
     per-user store, with the per-user cache as the local store.
     """
     from .errors import NotARepository
-    from .remotes import default_store_url, open_repo_remote, open_url
 
+    # The remote is opened when first needed: what the local store has is
+    # read without it (and without importing its backend).
     try:
         repo = Repo.discover(start)
     except NotARepository:
-        return Source(open_url(remote or default_store_url()), user_cache_store())
+        return Source(lambda: _open_remote(None, remote), user_cache_store())
+    return Source(lambda: _open_remote(repo, remote), repo.store, repo)
+
+
+def _open_remote(repo: Repo | None, remote: str | None) -> Remote:
+    from .remotes import default_store_url, open_repo_remote, open_url
+
+    if repo is None:
+        return open_url(remote or default_store_url())
     if remote is None or remote in repo.config.subsections("remote"):
-        return Source(open_repo_remote(repo, remote), repo.store, repo)
-    return Source(open_url(remote), repo.store, repo)
+        return open_repo_remote(repo, remote)
+    return open_url(remote)
 
 
 def split_path(path: str) -> list[str]:
@@ -130,10 +139,21 @@ class Source:
     enter the store through temporary files renamed into place.
     """
 
-    def __init__(self, remote: Remote, store: Store, repo: Repo | None = None):
-        self.remote = remote
+    def __init__(self, remote: Remote | Callable[[], Remote], store: Store, repo: Repo | None = None):
+        """``remote``: the remote, or a function that opens it when first needed."""
+        self._remote = remote if isinstance(remote, Remote) else None
+        self._open_remote = None if isinstance(remote, Remote) else remote
+        self._remote_lock = threading.Lock()
         self.store = store
         self.repo = repo
+
+    @property
+    def remote(self) -> Remote:
+        if self._remote is None:
+            with self._remote_lock:
+                if self._remote is None:
+                    self._remote = self._open_remote()
+        return self._remote
 
     def resolve(self, name: str) -> Resolved:
         """A version name (CLASS/SEQ[/N], CLASS/ALIAS[/N], HEAD, commit id) as a commit."""
@@ -170,6 +190,8 @@ class Source:
 
     def object(self, digest: str) -> bytes:
         """A tree or commit: from the local store, else fetched into it, verified."""
+        if HEX64.match(digest) and self.store.has(digest):
+            return self.store.read_bytes(digest)
         from .version_transfer import fetch_into
 
         return fetch_into(self.store, self.remote, digest)

@@ -15,6 +15,7 @@ import errno
 import os
 import stat as statmod
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from . import failpoint, ui
 from .errors import EXIT_IO, AmaError, BadPath, Corrupt, DirtyWorkTree, IntegrityError, NotFound
@@ -23,11 +24,10 @@ from .hashing import hash_path
 from .index import CHANGED, CLEAN, KIND_REF, NOT_FILE, Index
 from .names import name_problem
 from .objects import HEX64, MODE_EXEC
-from .pointer import write_pointer
-from .refs import Head, read_head, write_head
 from .repo import Repo
-from .statcheck import DELETED, check
-from .worktree import staged_changes
+
+if TYPE_CHECKING:
+    from .refs import Head
 
 MARKER = "CHECKOUT"
 
@@ -98,6 +98,10 @@ def interrupted_target(repo: Repo) -> str | None:
 def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], target_commit: str) -> None:
     """Refuse if the checkout would lose work: unstaged changes, untracked
     files in the way, or staged changes not committed yet."""
+    from .refs import read_head
+    from .statcheck import DELETED, check
+    from .worktree import staged_changes
+
     report = check(repo, index)
     resuming = interrupted_target(repo) == target_commit
     for change in report.changes:
@@ -245,6 +249,9 @@ def materialize(
             except FileNotFoundError:
                 pass
             _prune_empty_dirs(repo, os.path.dirname(path))
+    from .pointer import write_pointer
+    from .refs import write_head
+
     write_head(repo, head)
     if head.asset and head.version and head.commit:
         write_pointer(repo, head.asset, head.version, head.commit)

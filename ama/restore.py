@@ -14,29 +14,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 
 from .access import Source, Version
 from .checkout import place, safe_path
 from .errors import BadPath, DirtyWorkTree, PathNotFound
+from .fsutil import LockFile
 from .hashing import hash_path
-from .index import Index
+from .index import KIND_REF, Index
 from .objects import MODE_EXEC, MODE_FILE
 from .repo import Repo
 
-# path -> (digest, size, mode)
-Files = dict[str, tuple[str, int, str]]
+# path -> (id, size, mode, is a reference); a reference's id is its reference
+# object's, and what goes in the work tree are the bytes it names.
+Files = dict[str, tuple[str, int, str, bool]]
 
 
 def from_index(index: Index, rels: Iterable[str]) -> Files:
     """The staged files at or below each of ``rels``."""
     files: Files = {}
     for rel in rels:
-        found = index.paths_under([rel])
+        # A staged file is its own answer (no sort of every staged path).
+        found = [rel] if rel in index else index.paths_under([rel])
         if not found:
             raise PathNotFound(f"{rel or '.'}: not tracked (nothing staged there to restore)")
         for path in found:
             snap = index.get(path)
-            files[path] = (index.digest(path), snap.size, MODE_EXEC if snap.mode & 0o100 else MODE_FILE)
+            mode = MODE_EXEC if snap.mode & 0o100 else MODE_FILE
+            files[path] = (index.digest(path), snap.size, mode, index.kind(path) == KIND_REF)
     return files
 
 
@@ -46,7 +51,7 @@ def from_version(version: Version, rels: Iterable[str]) -> Files:
     for rel in rels:
         top = version.entry(rel)
         for e in version.walk(top) if top.is_dir else [top]:
-            files[e.path] = (e.id, e.size, MODE_EXEC if e.executable else MODE_FILE)
+            files[e.path] = (e.id, e.size, MODE_EXEC if e.executable else MODE_FILE, e.reference)
     return files
 
 
@@ -58,6 +63,7 @@ def restore(
     force: bool = False,
     jobs: int = 8,
     progress: Callable[[int], None] | None = None,
+    locked: tuple[LockFile, Index] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Make the work-tree files of ``files`` hold their contents; return
     (paths written, paths that already held them).
@@ -65,23 +71,28 @@ def restore(
     With ``stage`` the index records them too (``checkout VERSION -- PATH``);
     otherwise only entries whose content is the one restored get a fresh
     snapshot, others stay staged as they were (``restore --source``).
+    ``locked``: the index lock the caller holds and the index read under it
+    (``files`` taken from it), else the index is locked and read here.
     """
     for path in files:
         safe_path(repo, path)
-    with repo.locked_index() as (lock, index):
-        todo, already = _to_write(repo, index, files, force)
-        _fetch(repo, source, {files[p][0]: files[p][1] for p in todo}, jobs, progress)
+    # The bytes each path gets: a reference's are brought into the local
+    # store first, verified (``references.content``).
+    contents = {path: _content(source, f) for path, f in files.items()}
+    with nullcontext(locked) if locked else repo.locked_index() as (lock, index):
+        todo, already = _to_write(repo, source, index, files, contents, force)
+        _fetch(repo, source, {contents[p]: files[p][1] for p in todo}, jobs, progress)
         placed: set[str] = set()
         for path in todo:
-            digest, _size, mode = files[path]
-            st = place(repo, digest, repo.abspath(path), mode, shared_ok=digest not in placed and _unlinked(repo, digest))
-            placed.add(digest)
-            if stage or _staged(index, path) == digest:
-                index.add(path, digest, st)
+            content, mode = contents[path], files[path][2]
+            shared_ok = content not in placed and _unlinked(repo, content)
+            st = place(repo, content, repo.abspath(path), mode, shared_ok=shared_ok)
+            placed.add(content)
+            if stage or _staged(index, path) == files[path][0]:
+                _stage(index, path, files[path], st)
         for path in already:
-            digest = files[path][0]
-            if stage and _staged(index, path) != digest:
-                index.add(path, digest, os.lstat(repo.abspath(path)))
+            if stage and _staged(index, path) != files[path][0]:
+                _stage(index, path, files[path], os.lstat(repo.abspath(path)))
         index.write(lock)
     from .sparse import widen
 
@@ -89,9 +100,11 @@ def restore(
     return todo, already
 
 
-def _to_write(repo: Repo, index: Index, files: Files, force: bool) -> tuple[list[str], list[str]]:
+def _to_write(
+    repo: Repo, source: Source, index: Index, files: Files, contents: dict[str, str], force: bool
+) -> tuple[list[str], list[str]]:
     todo, already = [], []
-    for path, (digest, _size, _mode) in sorted(files.items()):
+    for path in sorted(files):
         full = repo.abspath(path)
         if not os.path.lexists(full):
             todo.append(path)
@@ -102,10 +115,11 @@ def _to_write(repo: Repo, index: Index, files: Files, force: bool) -> tuple[list
             current = hash_path(full, path)[0]
         except BadPath:
             current = None
-        if current == digest and not _mode_differs(full, files[path][2]):
+        if current == contents[path] and not _mode_differs(full, files[path][2]):
             already.append(path)
             continue
-        if not force and current is not None and _staged(index, path) != current and current != digest:
+        stored = current == contents[path] or (current is not None and current == _staged_content(source, index, path))
+        if not force and current is not None and not stored:
             raise DirtyWorkTree(
                 f"{path}: has changes that are not stored anywhere; 'ama add' them first, "
                 "or use --force to discard them"
@@ -116,6 +130,35 @@ def _to_write(repo: Repo, index: Index, files: Files, force: bool) -> tuple[list
     return todo, already
 
 
+def _content(source: Source, f: tuple[str, int, str, bool]) -> str:
+    if not f[3]:
+        return f[0]
+    from .references import content
+
+    return content(source.store, source.remote, f[0])
+
+
+def _staged_content(source: Source, index: Index, path: str) -> str | None:
+    """The id of the bytes ``path`` is staged with; for a reference, only if
+    known here without fetching anything."""
+    if path not in index:
+        return None
+    digest = index.digest(path)
+    if index.kind(path) != KIND_REF:
+        return digest
+    from .references import known_content, load
+
+    store = source.store
+    return known_content(store, digest, load(store, None, digest)) if store.has(digest) else None
+
+
+def _stage(index: Index, path: str, f: tuple[str, int, str, bool], st: os.stat_result) -> None:
+    if f[3]:
+        index.add_reference(path, f[0], f[1], st)
+    else:
+        index.add(path, f[0], st)
+
+
 def _mode_differs(full: str, mode: str) -> bool:
     return bool(os.lstat(full).st_mode & 0o100) != (mode == MODE_EXEC)
 
@@ -124,18 +167,20 @@ def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progr
     """Every object of ``digests`` sound in the local store: a missing one is
     fetched (verified), a present one is hashed and, if damaged, fetched again
     over it."""
-    from .remote.transfer import fetch_objects
-    from .version_transfer import checked_id
-
     store = repo.store
     items = []
+    # (The ids come from the index, or from trees whose entries
+    # ``access`` checked: never a path.)
     for digest in sorted(digests):
-        checked_id(digest)
         if store.has(digest) and store.verify(digest):
             continue
         path = store.path(digest)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         items.append((digest, path))
+    if not items:
+        return
+    from .remote.transfer import fetch_objects
+
     fetch_objects(source.remote, items, jobs=jobs, progress=progress)
     for _digest, path in items:
         os.chmod(path, 0o444)

@@ -30,8 +30,6 @@ class Resolved:
 def resolve(repo: Repo | None, name: str, remote=None) -> Resolved:
     """Resolve ``name`` to a commit; ``remote`` (a Remote) is asked for asset
     names, the local store for ids."""
-    from .assets import Assets, parse_asset_name
-
     if name == "HEAD":
         if repo is None:
             raise UsageError("HEAD needs a repository")
@@ -51,6 +49,8 @@ def resolve(repo: Repo | None, name: str, remote=None) -> Resolved:
                 raise Corrupt(f"commit {commit_id} names no asset version ('asset {commit.asset}')")
             return Resolved(commit_id, cls, int(seq), commit.version)
         raise UsageError(f"'{name}' is not a version name (CLASS/SEQ[/N], CLASS/ALIAS, HEAD or a commit id)")
+    from .assets import Assets, parse_asset_name
+
     cls, middle, n = parse_asset_name(name)
     if remote is None:
         if isinstance(middle, int) and n is None and repo is not None:

@@ -895,8 +895,9 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
     ama_stream = streamer("ama")
     boto_stream = streamer("boto3")
 
-    # One small file back from a version of many: reads only the trees on its way.
-    def one_file_back(tool: str) -> str:
+    # One small file back from a version of many: reads only the trees on its way
+    # ("checkout HEAD -- FILE"), or takes the staged content ("restore FILE").
+    def one_file_back(tool: str, how: str = "checkout") -> str:
         root = ctx.work / "small" / tool
 
         @functools.cache
@@ -906,19 +907,21 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
         def setup() -> None:
             stage_and_commit("small", tool, ctx.small)
 
+        argv = {"checkout": ["checkout", "HEAD", "--"], "restore": ["restore"]}[how]
+
         def command() -> Command:
             if tool == "ama":
-                return ctx.cmd("ama", "checkout", "-q", "HEAD", "--", rel(), cwd=root)
-            return ctx.cmd("git", "checkout", "HEAD", "--", rel(), cwd=root)
+                return ctx.cmd("ama", argv[0], "-q", *argv[1:], rel(), cwd=root)
+            return ctx.cmd("git", *argv, rel(), cwd=root)
 
         def verify() -> str | None:
-            return None if (root / rel()).is_file() else f"{rel()} was not checked out"
+            return None if (root / rel()).is_file() else f"{rel()} was not brought back"
 
         return op(
             Op(
-                f"checkout-one/{tool}",
+                f"{how}-one/{tool}",
                 tool,
-                f"{tool} checkout HEAD -- FILE",
+                f"{tool} {' '.join(argv)} FILE",
                 command,
                 setup=setup,
                 before_each=lambda: (root / rel()).unlink(missing_ok=True),
@@ -928,6 +931,8 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
 
     ama_one = one_file_back("ama")
     git_one = one_file_back("git")
+    ama_restore_one = one_file_back("ama", "restore")
+    git_restore_one = one_file_back("git", "restore")
     # --- checking a remote, copying versions between remotes ---------------------------
     def fsck_setup() -> None:
         publish("ama")
@@ -1062,6 +1067,7 @@ def build(ctx: Bench) -> tuple[list[Row], dict[str, Op]]:
             metric="rss"),
         # Issue 11's target here is absolute (under 1 s at 100,000 files): read the median.
         Row(("get",), f"checkout one small file of a {n}-file version", ama_one, git_one),
+        Row(("get",), f"restore one deleted small file of a {n}-file version", ama_restore_one, git_restore_one),
         Row(("fsck", "s3"), f"fsck --remote --full, {clone[6:]}", ama_fsck, aws_clone,
             Target(1.25, "throughput >= 0.8x aws s3 cp download")),
         Row(("mirror", "s3"), f"push --remote: 10 versions of {clone[6:]}, directory -> S3", ama_mirror, aws_mirror,

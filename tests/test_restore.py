@@ -107,3 +107,22 @@ def test_restore_refuses_a_corrupt_remote_copy(two: Work, tmp_path: Path):
     assert "is corrupt" in one_line_error(two("checkout", "data/1/1", "--", "a.txt"), 10)
     assert (two.root / "a.txt").read_text() == "two\n"
     assert not object_path(two, digest).exists()
+
+
+def test_a_reference_is_restored_with_the_bytes_it_names(e2e_work: Work, http_source):
+    data = b"referenced bytes\n" * 50
+    e2e_work.ok("add", http_source.put("r.csv", data), "--to", "r.csv")
+    e2e_work.ok("commit", "-m", "a reference")
+    copy = e2e_work.clone("data/1", "copy")
+    staged = copy.lines("ls-files", "-s")
+    (copy.root / "r.csv").unlink()
+    copy.ok("restore", "r.csv")
+    assert (copy.root / "r.csv").read_bytes() == data
+    (copy.root / "r.csv").unlink()
+    copy.ok("checkout", "HEAD", "--", "r.csv")
+    assert (copy.root / "r.csv").read_bytes() == data
+    assert copy.ok("status", "--porcelain").out == ""
+    assert copy.lines("ls-files", "-s") == staged, "still staged as the reference"
+    (copy.root / "r.csv").write_bytes(b"edited\n")
+    assert "not stored anywhere" in one_line_error(copy("restore", "r.csv"), 12)
+    assert (copy.root / "r.csv").read_bytes() == b"edited\n"

@@ -19,14 +19,8 @@ from __future__ import annotations
 import argparse
 
 from .. import ui
-from ..errors import Corrupt
-from ..pointer import POINTER_FILE, read_pointer
-from ..refs import read_head
-from ..remotes import open_repo_remote
 from ..repo import Repo
-from ..tracking import checkout_version
 from ..txnlock import TxnLock
-from ..version_names import resolve
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -42,6 +36,14 @@ def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
     if args.paths:
         return _checkout_paths(repo, args)
+    # Imported here: a path-limited checkout needs none of them.
+    from ..errors import Corrupt
+    from ..pointer import POINTER_FILE, read_pointer
+    from ..refs import read_head
+    from ..remotes import open_repo_remote
+    from ..tracking import checkout_version
+    from ..version_names import resolve
+
     name, pointer = args.version, None
     if name is None:
         pointer = read_pointer(repo)
@@ -68,7 +70,7 @@ def _checkout_paths(repo: Repo, args: argparse.Namespace) -> int:
     with TxnLock(repo):
         source = open_source(args.remote, repo.root)
         files = from_version(source.version(args.version), rels)
-        with ui.Progress("Downloading", total=sum(size for _, size, _ in files.values()), unit="bytes") as bar:
+        with ui.Progress("Downloading", total=sum(f[1] for f in files.values()), unit="bytes") as bar:
             written, already = restore(repo, source, files, stage=True, force=args.force, jobs=args.jobs, progress=bar.advance)
     report(written, already, args.quiet)
     return 0

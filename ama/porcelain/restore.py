@@ -30,19 +30,28 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..access import open_source
-    from ..restore import from_index, from_version, restore
+    from ..restore import from_index, from_version
 
     repo = Repo.discover()
     rels = [repo.relpath(p) for p in args.paths]
     source = open_source(args.remote, repo.root)
     if args.source:
         files = from_version(source.version(args.source), rels)
+        written, already = _restore(repo, source, files, args)
     else:
-        files = from_index(repo.load_index(), rels)
-    with ui.Progress("Downloading", total=sum(size for _, size, _ in files.values()), unit="bytes") as bar:
-        written, already = restore(repo, source, files, stage=False, force=args.force, jobs=args.jobs, progress=bar.advance)
+        # The staged contents, read under the index lock restore then holds.
+        with repo.locked_index() as locked:
+            written, already = _restore(repo, source, from_index(locked[1], rels), args, locked)
     report(written, already, args.quiet)
     return 0
+
+
+def _restore(repo: Repo, source, files, args: argparse.Namespace, locked=None) -> tuple[list[str], list[str]]:
+    from ..restore import restore
+
+    with ui.Progress("Downloading", total=sum(f[1] for f in files.values()), unit="bytes") as bar:
+        return restore(repo, source, files, stage=False, force=args.force, jobs=args.jobs, progress=bar.advance,
+                       locked=locked)
 
 
 def report(written: list[str], already: list[str], quiet: bool) -> None:
