@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from . import failpoint
 from .assets import ABANDONED, COMMITTED, Assets, asset_prefix, head_key, version_key
 from .errors import BadPath, Conflict, Corrupt, IntegrityError, NotFound, PreconditionFailed
+from .parallel import run_bounded
 from .remote.base import Remote
-from .remote.transfer import run_bounded
 from .remotecheck import walk_versions
 from .store import Store
 

@@ -25,8 +25,8 @@ from .assets import COMMITTED, Assets, head_key, parse_asset_name
 from .errors import AmaError, Corrupt, NotFound, UsageError
 from .hashing import hash_bytes
 from .objects import HEX64, Commit, object_type, parse_tree
+from .parallel import run_bounded
 from .remote.base import Remote, object_key, short
-from .remote.transfer import run_bounded
 from .store import Store
 
 MISSING = "missing"

@@ -158,8 +158,8 @@ def check_remote_holds(remote, sizes: dict[str, int], by_hash: bool, jobs: int) 
     """The contents of ``sizes`` (digest -> size) that ``remote`` does not hold
     intact: absent, of another size, or (with ``by_hash``) whose bytes hash
     to something else. Checked in parallel, a bounded number at a time."""
+    from .parallel import run_bounded
     from .remote.base import short
-    from .remote.transfer import run_bounded
 
     present = remote.has_objects(sizes)
     problems = [Shortfall(d, "missing") for d in sorted(sizes.keys() - present)]

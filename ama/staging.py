@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import stat as statmod
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .errors import BadPath
@@ -22,6 +21,7 @@ from .hashing import hash_open, open_regular
 from .ignore import ROOT_FILES, Ignorer
 from .index import Index
 from .names import check_path, is_reserved_dir
+from .parallel import run_bounded
 from .repo import Repo
 
 
@@ -236,15 +236,16 @@ def stage(
     else:
         # Chunks, not one task per file: a future per 2 KiB file costs more
         # than hashing it. The system calls of one thread overlap the
-        # hashing and bookkeeping of another.
-        def store_chunk(chunk: list[str]) -> list[tuple[str, str, os.stat_result, str]]:
-            return [store_file(repo, rel) for rel in chunk]
+        # hashing and bookkeeping of another. Chunks are cut and handed out
+        # only as threads free up, and recorded as they finish, so what is
+        # held besides the index is a few chunks per thread, however many
+        # files there are; the first failure stops handing them out.
+        def store_chunk(start: int) -> list[tuple[str, str, os.stat_result, str]]:
+            return [store_file(repo, rel) for rel in todo[start : start + CHUNK]]
 
-        chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for items in pool.map(store_chunk, chunks):
-                for item in items:
-                    record(item)
+        for _, items in run_bounded(store_chunk, range(0, len(todo), CHUNK), jobs):
+            for item in items:
+                record(item)
     if dropped:
         _restore_shared(repo, index, dropped)
     repo.store.fsync_dirs()

@@ -265,7 +265,10 @@ def test_stale_partials_are_kept_for_their_grace_period_and_while_held(tmp_path:
     assert sorted(fsutil.remove_stale_temps(str(tmp_path))) == [(str(partial), 4), (str(ranges), 4)]
 
 
-@pytest.mark.parametrize(("kind", "point"), [("local", "remote-copy-chunk:1"), ("s3-http", "download-range:2")])
+@pytest.mark.parametrize(("kind", "point"), [
+    ("local", "remote-copy-chunk:1"),
+    pytest.param("s3-http", "download-range:2", marks=pytest.mark.slow),
+])
 def test_a_clone_killed_while_downloading_a_large_file_continues_it(kind: str, point: str, remote_url,
                                                                     tmp_path: Path) -> None:
     r = remote_url(kind)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ama import parallel
 from ama.hashing import hash_bytes
 from ama.index import Index
 from ama.objects import build_trees, index_files, parse_tree, write_index_tree
@@ -37,10 +38,10 @@ def test_the_runner_takes_items_only_as_threads_free_up() -> None:
             finished += 1
         return i * 2
 
-    results = dict(transfer.run_bounded(work, items(), jobs=4))
+    results = dict(parallel.run_bounded(work, items(), jobs=4))
 
     assert results == {i: i * 2 for i in range(2000)}
-    assert most_ahead <= 4 * transfer.IN_FLIGHT_PER_JOB + 1
+    assert most_ahead <= 4 * parallel.IN_FLIGHT_PER_JOB + 1
 
 
 def test_the_runner_stops_taking_items_after_a_failure() -> None:
@@ -57,7 +58,7 @@ def test_the_runner_stops_taking_items_after_a_failure() -> None:
         return i
 
     with pytest.raises(ValueError, match="boom"):
-        for _ in transfer.run_bounded(work, items(), jobs=4):
+        for _ in parallel.run_bounded(work, items(), jobs=4):
             pass
     assert len(taken) < 200
 
@@ -116,3 +117,40 @@ def test_a_failed_batch_leaves_no_temporary_file_and_no_object(tmp_path: Path) -
             raise RuntimeError("interrupted")
     assert not any(store.has(i) for i in ids)
     assert [n for d in os.listdir(store.root) for n in os.listdir(os.path.join(store.root, d))] == []
+
+
+def test_add_hands_files_to_the_hashing_threads_only_as_they_free_up(repo: Path, monkeypatch) -> None:
+    from ama import staging
+    from ama.repo import Repo
+
+    for i in range(1500):
+        (repo / f"f{i:04d}.txt").write_text(f"file {i}\n")
+    runner = parallel.run_bounded
+    taken = recorded = most_ahead = 0
+
+    def watched_runner(fn, items, jobs):
+        nonlocal taken, recorded, most_ahead
+
+        def counted():
+            nonlocal taken, most_ahead
+            for item in items:
+                taken += 1
+                most_ahead = max(most_ahead, taken - recorded)
+                yield item
+
+        for item, result in runner(fn, counted(), jobs):
+            recorded += 1
+            yield item, result
+
+    monkeypatch.setattr(staging, "run_bounded", watched_runner)
+    r = Repo(str(repo))
+    found = staging.expand(r, [str(repo)])
+    index = r.load_index()
+
+    result = staging.stage(r, index, found.files, jobs=2)
+
+    assert len(result.added) == 1500
+    assert index.digest("f0042.txt") == hash_bytes(b"file 42\n")
+    # Chunks of files are cut only as the two threads take them, never all up front.
+    assert taken == -(-1500 // staging.CHUNK)
+    assert most_ahead <= 2 * parallel.IN_FLIGHT_PER_JOB + 1

@@ -6,30 +6,21 @@ existence query for the whole push, then one task per missing object on a
 bounded thread pool. Threads suit both backends: the work is system calls
 and network waits, and BLAKE3 releases the GIL while it hashes.
 
-Tasks are handed to the pool a few at a time (``IN_FLIGHT_PER_JOB`` per
-thread), never all up front: a push of a million files holds a few dozen
-futures, not a million, so memory follows what is in flight.
+Tasks are handed to the pool a few at a time (``ama.parallel.run_bounded``),
+never all up front: a push of a million files holds a few dozen futures,
+not a million, so memory follows what is in flight.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from ama.errors import BadPath, IntegrityError, UsageError
+from ama.parallel import run_bounded
 from ama.remote.base import Progress, Remote
 
-__all__ = ["PushResult", "fetch_objects", "push_objects", "run_bounded"]
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-# Tasks queued per thread beyond the running one: enough that a thread
-# never waits for the producer, few enough that memory stays flat.
-IN_FLIGHT_PER_JOB = 4
+__all__ = ["PushResult", "fetch_objects", "push_objects"]
 
 
 @dataclass
@@ -129,43 +120,6 @@ def fetch_objects(
         pass
 
 
-def run_bounded(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[T, R]]:
-    """``(item, fn(item))`` for every item, run on ``jobs`` threads, in the
-    order they finish.
-
-    Items are taken from ``items`` only as threads free up, at most
-    ``jobs * IN_FLIGHT_PER_JOB`` queued at a time. The first exception stops
-    taking new items, waits for the running ones (so no thread outlives the
-    call) and is raised.
-    """
-    if jobs == 1:
-        for item in items:
-            yield item, fn(item)
-        return
-    source = iter(items)
-    limit = jobs * IN_FLIGHT_PER_JOB
-    pool = ThreadPoolExecutor(jobs, thread_name_prefix="ama-transfer")
-    running: dict[Future[R], T] = {}
-    try:
-        exhausted = False
-        while True:
-            while not exhausted and len(running) < limit:
-                item = next(source, _END)
-                if item is _END:
-                    exhausted = True
-                else:
-                    running[pool.submit(fn, item)] = item  # type: ignore[index]
-            if not running:
-                return
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                item = running.pop(fut)
-                yield item, fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-_END = object()
 
 
 def _check_jobs(jobs: int) -> None:
