@@ -8,7 +8,8 @@ script of plumbing commands reproduces the ids ``ama commit`` produces.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 
 from .errors import Corrupt
 from .names import MAX_DEPTH, is_hex64
@@ -250,6 +251,62 @@ def _check_id(value: str) -> str:
     if not is_hex64(value):
         raise ValueError(value)
     return value
+
+
+# -- what objects reach ------------------------------------------------------
+
+
+@dataclass
+class Reachable:
+    """Object ids reachable from some commits and trees, by kind."""
+
+    commits: set[str] = field(default_factory=set)
+    trees: set[str] = field(default_factory=set)
+    contents: set[str] = field(default_factory=set)  # files' (and references') objects
+
+    def all(self) -> set[str]:
+        return self.commits | self.trees | self.contents
+
+
+def reachable(
+    store, commits: Iterable[str | None] = (), trees: Iterable[str | None] = (), strict: bool = False
+) -> Reachable:
+    """Every object reachable in ``store`` from ``commits`` (each with its
+    parents) and ``trees``: those commits, the trees below their trees and
+    below ``trees``, and the contents those trees name. The one walk of
+    ``gc`` (what to keep), ``prune`` (what each version uses) and a
+    commit's push (which trees to send).
+
+    ``store`` needs ``has(id)`` and ``read_bytes(id)``. A commit or tree
+    not stored here is passed over (its own links cannot be followed);
+    with ``strict`` an absent tree is an error (from ``read_bytes``). An
+    object that is not what its referrer says (a damaged store) is Corrupt.
+    Each id is read once, however many versions share it.
+    """
+    found = Reachable()
+    commit_stack = [c for c in commits if c]
+    tree_stack = [t for t in trees if t]
+    while commit_stack or tree_stack:
+        if commit_stack:
+            commit_id = commit_stack.pop()
+            if commit_id in found.commits or not store.has(commit_id):
+                continue
+            found.commits.add(commit_id)
+            commit = Commit.parse(store.read_bytes(commit_id), commit_id)
+            if commit.parent:
+                commit_stack.append(commit.parent)
+            tree_stack.append(commit.tree)
+            continue
+        tree_id = tree_stack.pop()
+        if tree_id in found.trees or (not strict and not store.has(tree_id)):
+            continue
+        found.trees.add(tree_id)
+        for entry in parse_tree(store.read_bytes(tree_id), tree_id):
+            if entry.kind == "tree":
+                tree_stack.append(entry.digest)
+            else:
+                found.contents.add(entry.digest)
+    return found
 
 
 def write_index_tree(store, index) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from . import failpoint
 from .checkout import MARKER
 from .index import Index
-from .objects import Commit, object_type, parse_tree
+from .objects import Commit, object_type, reachable
 from .pending import Pending
 from .refs import list_refs, read_head
 from .repo import Repo
@@ -49,7 +49,7 @@ def plan(repo: Repo, index: Index, pending: Pending | None, keep: int, keep_days
     window_roots: list[str] = []
     if pending is not None:
         window_roots += [c for c in (pending.commit, pending.parent) if c]
-        result.needed |= _contents(repo, pending.tree)
+        result.needed |= reachable(store, trees=[pending.tree]).contents
     head = read_head(repo)
     if head.commit:
         window_roots.append(head.commit)
@@ -64,17 +64,16 @@ def plan(repo: Repo, index: Index, pending: Pending | None, keep: int, keep_days
             commits[commit_id] = commit
             if depth < keep or commit.time >= now - keep_days * DAY:
                 inside.add(commit_id)
-    for commit_id in inside & commits.keys():
-        result.kept_versions.append(_name(commits[commit_id]))
-        result.needed |= _contents(repo, commits[commit_id].tree)
-    for commit_id in commits.keys() - inside:
-        result.older_versions.append(_name(commits[commit_id]))
-        for digest in _contents(repo, commits[commit_id].tree) - result.needed:
-            if digest not in result.older:
-                try:
-                    result.older[digest] = os.lstat(store.path(digest)).st_size
-                except FileNotFoundError:
-                    continue
+    kept = inside & commits.keys()
+    older = commits.keys() - inside
+    result.kept_versions = [_name(commits[c]) for c in kept]
+    result.older_versions = [_name(commits[c]) for c in older]
+    result.needed |= reachable(store, trees=[commits[c].tree for c in kept]).contents
+    for digest in reachable(store, trees=[commits[c].tree for c in older]).contents - result.needed:
+        try:
+            result.older[digest] = os.lstat(store.path(digest)).st_size
+        except FileNotFoundError:
+            continue
     result.kept_versions.sort(key=_version_order)
     result.older_versions.sort(key=_version_order)
     return result
@@ -97,26 +96,6 @@ def _history(repo: Repo, tip: str):
         commit = Commit.parse(store.read_bytes(commit_id), commit_id)
         yield commit_id, commit
         commit_id = commit.parent
-
-
-def _contents(repo: Repo, tree_id: str | None) -> set[str]:
-    """Every content below ``tree_id``, as far as its trees are stored here."""
-    store = repo.store
-    found: set[str] = set()
-    stack = [tree_id] if tree_id else []
-    while stack:
-        tid = stack.pop()
-        if not store.has(tid):
-            continue
-        data = store.read_bytes(tid)
-        if object_type(data) != "tree":
-            continue
-        for entry in parse_tree(data, tid):
-            if entry.kind == "tree":
-                stack.append(entry.digest)
-            else:
-                found.add(entry.digest)
-    return found
 
 
 def _checkout_marker(repo: Repo) -> str | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import failpoint, ui
 from .errors import Corrupt, IntegrityError
 from .index import Index
-from .objects import HEX64, MAX_DEPTH, Commit, object_type, parse_tree
+from .objects import HEX64, MAX_DEPTH, Commit, object_type, parse_tree, reachable
 from .remote.base import Remote
 from .remote.transfer import PushResult, fetch_objects, push_objects
 from .repo import Repo
@@ -114,22 +114,12 @@ def push_contents(repo: Repo, remote: Remote, files: list[tuple[str, str, int]],
     return result
 
 
-def tree_ids(repo: Repo, tree_id: str) -> list[str]:
-    """``tree_id`` and every subtree below it (from the local store)."""
-    ids = []
-    stack = [tree_id]
-    while stack:
-        tid = stack.pop()
-        ids.append(tid)
-        stack.extend(e.digest for e in parse_tree(repo.store.read_bytes(tid), tid) if e.kind == "tree")
-    return ids
-
-
 def push_closure(repo: Repo, remote: Remote, commit_id: str, tree_id: str, jobs: int = DEFAULT_JOBS) -> None:
     """Upload the trees of a version, then its commit object (in that order,
     so a commit on the remote always has its trees)."""
     store = repo.store
-    trees = [(t, store.path(t), os.path.getsize(store.path(t))) for t in tree_ids(repo, tree_id)]
+    tree_ids = reachable(store, trees=[tree_id], strict=True).trees
+    trees = [(t, store.path(t), os.path.getsize(store.path(t))) for t in sorted(tree_ids)]
     _push_or_fail(remote, trees, jobs)
     failpoint.hit("after-trees")
     _push_or_fail(remote, [(commit_id, store.path(commit_id), os.path.getsize(store.path(commit_id)))], 1)

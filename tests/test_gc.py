@@ -88,3 +88,34 @@ def test_gc_refuses_what_it_cannot_do_safely(e2e_work):
     before = tree_state(e2e_work.root)
     assert "other work trees may share" in one_line_error(e2e_work("gc"), 2)
     assert tree_state(e2e_work.root) == before
+
+
+def test_one_walk_finds_what_commits_and_trees_reach_reading_each_once(tmp_path):
+    import pytest
+
+    from ama.errors import Corrupt, NotFound
+    from ama.objects import Commit, build_trees, reachable
+    from ama.store import Store
+
+    store = Store(str(tmp_path / "objects"))
+    a, b, c = (store.write_bytes(data) for data in (b"a", b"b", b"c"))
+    one = build_trees({"x/a": (a, 1, 0o644), "y/a": (a, 1, 0o644), "b": (b, 1, 0o644)}, store.write_bytes)
+    two = build_trees({"x/a": (a, 1, 0o644), "c": (c, 1, 0o644)}, store.write_bytes)
+    first = store.write_bytes(Commit(one, "data/1", 1, "T <t@e>", 0, "+0000", "one").serialize())
+    second = store.write_bytes(Commit(two, "data/1", 2, "T <t@e>", 0, "+0000", "two", parent=first).serialize())
+    reads: list[str] = []
+    read = store.read_bytes
+    store.read_bytes = lambda digest: reads.append(digest) or read(digest)
+
+    found = reachable(store, [second])
+
+    assert found.commits == {first, second}
+    assert found.contents == {a, b, c}
+    # The two roots and one subtree: x/ and y/ hold the same file, in both versions.
+    assert one in found.trees and two in found.trees and len(found.trees) == 3
+    assert len(reads) == len(set(reads)) == 5
+    assert reachable(store, trees=["0" * 64]).trees == set()  # not stored here: passed over
+    with pytest.raises(NotFound, match="not in the local store"):
+        reachable(store, trees=["0" * 64], strict=True)
+    with pytest.raises(Corrupt, match="not a tree"):
+        reachable(store, trees=[a])

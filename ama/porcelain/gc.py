@@ -36,13 +36,12 @@ import argparse
 import os
 from dataclasses import dataclass, field
 
-from .. import ui
+from .. import objects, ui
 from ..assets import Assets
 from ..checkout import interrupted_target
 from ..errors import AmaError, UsageError
 from ..fsutil import remove_stale_temps
 from ..index import Index
-from ..objects import Commit, object_type, parse_tree
 from ..pending import Pending
 from ..refs import list_refs, read_head
 from ..remotes import open_repo_remote
@@ -127,41 +126,16 @@ def _plural(n: int, noun: str) -> str:
 
 def reachable(repo: Repo, index: Index, pending: Pending | None) -> set[str]:
     """Every object id that must stay: see the module docstring."""
-    store = repo.store
-    keep = {digest for _, digest in index.digests()}
-    commits: list[str | None] = list(list_refs(repo).values())
-    commits.append(read_head(repo).commit)
-    trees: list[str] = []
+    commits: list[str | None] = [*list_refs(repo).values(), read_head(repo).commit, interrupted_target(repo)]
+    trees: list[str | None] = []
     if pending is not None:
         commits += [pending.commit, pending.parent]
         trees.append(pending.tree)
-    commits.append(interrupted_target(repo))
     try:
-        while commits or trees:
-            if commits:
-                commit_id = commits.pop()
-                if not commit_id or commit_id in keep or not store.has(commit_id):
-                    continue
-                keep.add(commit_id)
-                commit = Commit.parse(store.read_bytes(commit_id), commit_id)
-                commits.append(commit.parent)
-                trees.append(commit.tree)
-                continue
-            tree_id = trees.pop()
-            if not tree_id or tree_id in keep or not store.has(tree_id):
-                continue
-            keep.add(tree_id)
-            data = store.read_bytes(tree_id)
-            if object_type(data) != "tree":
-                continue
-            for entry in parse_tree(data, tree_id):
-                if entry.kind == "tree":
-                    trees.append(entry.digest)
-                else:
-                    keep.add(entry.digest)
+        found = objects.reachable(repo.store, commits, trees)
     except AmaError as e:
         raise type(e)(f"{e}; gc removed nothing (run 'ama fsck')", e.exit_code) from None
-    return keep
+    return found.all() | {digest for _, digest in index.digests()}
 
 
 def sweep_store(root: str, keep: set[str], dry_run: bool) -> Sweep:
