@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 
 from .errors import Corrupt
 from .names import MAX_DEPTH, is_hex64
@@ -256,13 +255,15 @@ def _check_id(value: str) -> str:
 # -- what objects reach ------------------------------------------------------
 
 
-@dataclass
 class Reachable:
-    """Object ids reachable from some commits and trees, by kind."""
+    """Object ids reachable from some commits and trees, by kind. (Not a
+    dataclass: ``dataclasses`` imports ``re`` and ``inspect``, which
+    ``ama status`` must not pay for.)"""
 
-    commits: set[str] = field(default_factory=set)
-    trees: set[str] = field(default_factory=set)
-    contents: set[str] = field(default_factory=set)  # files' (and references') objects
+    def __init__(self) -> None:
+        self.commits: set[str] = set()
+        self.trees: set[str] = set()
+        self.contents: set[str] = set()  # files' (and references') objects
 
     def all(self) -> set[str]:
         return self.commits | self.trees | self.contents
