@@ -95,9 +95,16 @@ def interrupted_target(repo: Repo) -> str | None:
     return value if HEX64.match(value) else None
 
 
-def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], target_commit: str) -> None:
+def check_clobber(
+    repo: Repo,
+    index: Index,
+    files: dict[str, tuple[str, int, str]],
+    target_commit: str,
+    skipped: dict[str, tuple[str, int, str]] | None = None,
+) -> None:
     """Refuse if the checkout would lose work: unstaged changes, untracked
-    files in the way, or staged changes not committed yet."""
+    files in the way, or staged changes not committed yet (``skipped``: the
+    files it stages not materialised, which keep theirs)."""
     from .refs import read_head
     from .statcheck import DELETED, check
     from .worktree import staged_changes
@@ -130,7 +137,7 @@ def check_clobber(repo: Repo, index: Index, files: dict[str, tuple[str, int, str
     # Staged but not committed: its only copy may be this file (and its
     # store object, which nothing would refer to any more).
     for code, path in staged_changes(repo, index, read_head(repo).commit):
-        wanted = files.get(path)
+        wanted = files.get(path) or (skipped or {}).get(path)
         if code != "D" and (wanted is None or wanted[0] != index.digest(path)):
             raise DirtyWorkTree(
                 f"{path}: has staged changes that are not committed and would be lost; "
@@ -166,6 +173,7 @@ def materialize(
 
     files, skipped = split(repo, files)
     with repo.locked_index() as (lock, index):
+        _resolve_staged_references(repo, index, files, remote)
         # Files never materialised here are not ours to remove, and a file
         # someone put at such a path is not ours to overwrite.
         unmaterialised = set(index.skip_worktree_paths())
@@ -180,9 +188,10 @@ def materialize(
             safe_path(repo, name, leaving | set(skipped))
         check_in_the_way(repo, files, leaving)
         if not force:
-            check_clobber(repo, index, files, head.commit or "")
+            check_clobber(repo, index, files, head.commit or "", skipped)
             for path in sorted(unmaterialised & files.keys()):
-                if os.path.lexists(repo.abspath(path)) and not _content_is(repo, path, files[path][0]):
+                content = placed_content(repo, files[path][0])
+                if os.path.lexists(repo.abspath(path)) and not _content_is(repo, path, content):
                     raise DirtyWorkTree(f"{path}: untracked file would be overwritten; move it away or use --force")
         new = Index()
         placed: set[str] = set()
@@ -357,6 +366,21 @@ def _left_by_a_checkout(repo: Repo, paths: Collection[str], skipped: dict[str, t
         if os.path.isfile(full) and not os.path.islink(full) and _content_is(repo, path, skipped[path][0]):
             ours.append(path)
     return ours
+
+
+def _resolve_staged_references(repo: Repo, index: Index, files: dict[str, tuple[str, int, str]], remote) -> None:
+    """Bring in the bytes of the references among ``files`` that are staged
+    here but were in no fetched tree (added, not committed yet), as
+    ``version_transfer.fetch_version`` does for the others."""
+    refs = repo.store.ref_contents
+    staged = [d for p, (d, _, _) in files.items() if d not in refs and _is_reference(repo, index, p, d)]
+    if not staged:
+        return
+    from .version_transfer import resolve_references
+
+    for digest in staged:
+        refs[digest] = None
+    resolve_references(repo, remote, staged)
 
 
 def _is_reference(repo: Repo, index: Index, path: str, digest: str) -> bool:

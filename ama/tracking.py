@@ -116,15 +116,24 @@ def _same(a: tuple[str, int, str] | None, b: tuple[str, int, str] | None) -> boo
     return a[0] == b[0] and a[2] == b[2]
 
 
-def checkout_version(repo: Repo, remote: Remote, target, force: bool, jobs: int) -> tuple[int, int]:
-    """Fetch what is missing and materialise ``target`` (a Resolved)."""
+def checkout_version(
+    repo: Repo, remote: Remote, target, force: bool, jobs: int, keep_staged: bool = False
+) -> tuple[int, int]:
+    """Fetch what is missing and materialise ``target`` (a Resolved); with
+    ``keep_staged``, with the staged changes on top of it (``ama sparse``
+    changes what is materialised, not what is staged)."""
     commit, files = fetch_version(repo, remote, target.commit, jobs)
     failpoint.hit("after-fetch")
     wanted = {path: (digest, size, mode) for path, digest, size, mode in files}
+    tree = commit.tree
+    if keep_staged:
+        staged = pull_files(repo, repo.load_index(), target.commit, files)
+        if staged != wanted:
+            wanted, tree = staged, None
     head = Head(target.cls, target.seq, target.version, target.commit)
     # The ref is set only once the version's paths were accepted and placed:
     # a refused version must leave no ref behind.
-    done = materialize(repo, wanted, head, force, tree=commit.tree, remote=remote)
+    done = materialize(repo, wanted, head, force, tree=tree, remote=remote)
     ref = f"assets/{target.cls}/{target.seq}"
     if read_ref(repo, ref) is None:
         update_ref(repo, ref, target.commit, reason=f"checkout: {target.name}")

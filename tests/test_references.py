@@ -167,3 +167,20 @@ def test_status_refs_gives_each_reference_its_state_letter(e2e_work: Work, http_
     human = e2e_work.ok("status", "--refs").out
     assert "References: 3, 1 intact at their source" in human
     assert "b.bin: changed (size 3 -> 4)" in human
+
+
+def test_pull_with_a_reference_staged_places_its_bytes_and_keeps_it_a_reference(e2e_work: Work, http_source):
+    e2e_work.write("a.txt", "one\n")
+    e2e_work.ok("add", "a.txt")
+    e2e_work.ok("commit", "-m", "one")
+    other = e2e_work.clone("data/1", "other")
+    e2e_work.write("a.txt", "two\n")
+    e2e_work.ok("add", "a.txt")
+    e2e_work.ok("commit", "-m", "two")
+    data = b"referenced\n" * 10
+    other.ok("add", http_source.put("r.csv", data), "--to", "r.csv")
+    staged = [line for line in other.lines("ls-files", "-s") if line.endswith("r.csv")]
+    other.ok("pull")
+    assert (other.root / "r.csv").read_bytes() == data  # not the reference object's bytes
+    assert [line for line in other.lines("ls-files", "-s") if line.endswith("r.csv")] == staged
+    assert other.ok("status", "--porcelain").out == "A  r.csv\n"

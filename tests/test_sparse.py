@@ -246,3 +246,34 @@ def test_sparse_set_killed_at_a_random_instant_or_failpoint_is_finished_by_the_n
 
     trial = fh.crash_trial(seed, fuzz_cache, command="sparse")
     assert not trial.violations, f"{trial.how}: {trial.violations}; reproduce: {trial.repro}"
+
+
+def test_a_url_copied_in_outside_the_set_widens_it_a_reference_does_not(sparse: Work, http_source):
+    sparse.ok("add", http_source.put("x.csv", b"copied\n"), "--to", "ref/x.csv", "--copy")
+    sparse.ok("add", http_source.put("y.csv", b"referenced\n"), "--to", "ref/y.csv")
+    patterns = sparse.ok("sparse", "list").out.splitlines()
+    assert "/ref/x.csv" in patterns and "/ref/y.csv" not in patterns
+    sparse.ok("sparse", "reapply")
+    assert (sparse.root / "ref" / "x.csv").read_bytes() == b"copied\n"
+    assert not (sparse.root / "ref" / "y.csv").exists()
+    assert sparse.ok("status", "--porcelain").out == "A  ref/x.csv\nA  ref/y.csv\n"
+
+
+def test_changing_the_set_keeps_what_is_staged(sparse: Work):
+    sparse.write("reads/new.fq", "new\n")
+    (sparse.root / "reads" / "a.fq").unlink()
+    sparse.write("reads/a.fq", "a2\n")
+    sparse.ok("add", "reads/")
+    sparse.ok("rm", "top.txt")
+    sparse.ok("sparse", "add", "ref/")
+    assert work_files(sparse) == ["reads/a.fq", "reads/new.fq", "ref/g.fa"]
+    assert sparse.ok("status", "--porcelain").out == "M  reads/a.fq\nA  reads/new.fq\nD  top.txt\n"
+    sparse.ok("sparse", "set", "ref/")
+    assert work_files(sparse) == ["ref/g.fa"]
+    assert sparse.ok("status", "--porcelain").out == "M  reads/a.fq\nA  reads/new.fq\nD  top.txt\n"
+    sparse.commit("staged changes, committed from a narrower set")
+    after = tree_lines(sparse, "data/1/2")
+    assert sorted(after) == ["reads/a.fq", "reads/new.fq", "reads/raw/r.bin", "ref/g.fa"]
+    sparse.ok("sparse", "disable")
+    assert (sparse.root / "reads" / "a.fq").read_text() == "a2\n"
+    assert (sparse.root / "reads" / "new.fq").read_text() == "new\n"

@@ -112,6 +112,10 @@ def _add_urls(repo: Repo, args: argparse.Namespace) -> int:
     with repo.locked_index() as (lock, index):
         found = stage_urls(repo, index, args.paths, args.to, args.hash, args.copy)
         index.write(lock)
+    if args.copy:
+        # Copied in as files, they are materialised: the sparse set takes
+        # them (a reference stays not materialised wherever it is).
+        widen(repo, [path for path, _ in found])
     unversioned = sum(1 for _, ref in found if not ref.versioned)
     if unversioned and not args.copy:
         ui.warn(

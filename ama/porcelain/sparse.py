@@ -5,11 +5,11 @@
 and materialises everything, "reapply" applies the set as it is. PATTERNs
 are gitignore-style and include what they match; "!PATTERN" excludes again
 ("reads/" then "!reads/raw/"). set, add, disable and reapply then check out
-HEAD again: newly included files are fetched
-(verified) and written, newly excluded ones are removed from the work tree
-(not without --force if they have changes) and stay in the index as not
-materialised: status does not report them, commit keeps them as they are in
-HEAD. "ama add" of a path outside the set widens it. The set is kept in
+HEAD again with what is staged on top of it: newly included files are
+fetched (verified) and written, newly excluded ones are removed from the
+work tree (not without --force if they have changes) and stay in the index
+as not materialised: status does not report them, commit keeps them as they
+are staged. "ama add" of a path outside the set widens it. The set is kept in
 .ama/sparse. A killed "ama sparse" leaves a valid work tree: each file is
 either materialised and staged so, or not and staged so; running it again,
 or "ama sparse reapply", finishes it.
@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _reapply(repo: Repo, args: argparse.Namespace) -> tuple[int, int]:
-    """Check HEAD out again under the new set (nothing to do before a first commit)."""
+    """Check HEAD out again under the new set, what is staged kept staged
+    (nothing to do before a first commit)."""
     from ..refs import read_head
     from ..remotes import open_repo_remote
     from ..tracking import checkout_version
@@ -83,4 +84,4 @@ def _reapply(repo: Repo, args: argparse.Namespace) -> tuple[int, int]:
     if read_head(repo).commit is None:
         return 0, 0
     remote = open_repo_remote(repo, args.remote)
-    return checkout_version(repo, remote, resolve(repo, "HEAD"), args.force, args.jobs)
+    return checkout_version(repo, remote, resolve(repo, "HEAD"), args.force, args.jobs, keep_staged=True)
