@@ -17,6 +17,11 @@ so ``.amaignore`` can take back what git ignores. As in git, everything
 inside an ignored directory is ignored. The work-tree root itself is never
 ignored, even where git ignores it.
 
+git's rules say what git should leave alone, and data is exactly what git is
+told to leave alone: they do not apply at or below a data directory — one
+that holds a tracked path (``data_dirs``, from the index) or that was named
+to ``ama add`` (``add_data_dir``). Only sources 1 and 2 decide there.
+
 Patterns are parsed and matched by dulwich's ignore module. A walk pays
 for each directory once: a directory's decision and the list of rule files
 applying inside it are cached. Nothing is read, and dulwich is not
@@ -31,6 +36,7 @@ import os
 TYPE_CHECKING = False  # re is imported where patterns are compiled: status without rules never pays for it
 if TYPE_CHECKING:
     import re
+    from collections.abc import Callable, Collection
 
 ALWAYS_SKIPPED = frozenset({".ama", ".git"})
 IGNORE_FILE = ".amaignore"
@@ -59,6 +65,11 @@ class Match:
 
     def __repr__(self) -> str:
         return f"Match({str(self)!r})"
+
+    @property
+    def from_git(self) -> bool:
+        """Whether the rule is one of git's (not built in, not .amaignore)."""
+        return self.source not in (BUILT_IN, IGNORE_FILE)
 
 
 class _RuleFile:
@@ -147,11 +158,17 @@ class Ignorer:
     Paths are work-tree relative, '/'-separated, without a trailing slash.
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, data_dirs: Callable[[], Collection[str]] | None = None):
+        """``data_dirs`` returns the directories holding tracked paths (called
+        only when a git rule is about to decide, so a tree that needs no
+        decision never pays for it)."""
         from .gitrepo import find_git_dir
 
         self.root = root
         self.git_root = find_git_dir(root)
+        self.data_dirs_of = data_dirs
+        self._data_dirs: set[str] | None = None
+        self._in_data: dict[str, bool] = {}  # directory -> at or below a data directory
         self._has_amaignore = os.path.lexists(os.path.join(root, IGNORE_FILE))
         self._loaded = False
         self._ignorecase = False
@@ -165,6 +182,20 @@ class Ignorer:
     def active(self) -> bool:
         """Whether any path other than the built-in ones can be ignored."""
         return self._has_amaignore or self.git_root is not None
+
+    @property
+    def shares_git_root(self) -> bool:
+        """Whether the work-tree root is also the top of a git work tree."""
+        return self.git_root is not None and os.path.samefile(self.git_root, self.root)
+
+    def add_data_dir(self, rel_dir: str) -> None:
+        """Take ``rel_dir`` as ama's data from now on (a directory named to
+        ``ama add``): git's rules no longer hide anything at or below it."""
+        if rel_dir and self.git_root is not None:
+            self._data().add(rel_dir)
+            self._in_data.clear()
+            self._sources.clear()
+            self._excluded.clear()
 
     def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
         match = self.match(rel, is_dir)
@@ -194,7 +225,9 @@ class Ignorer:
 
     def _decide(self, rel: str, parent: str, is_dir: bool) -> Match | None:
         name = os.fsencode(rel)
-        for rules in self._sources_for(parent):
+        # A data directory itself is decided without git's rules, as what is in it.
+        where = rel if is_dir and self.git_root is not None and self._in_data_dir(rel) else parent
+        for rules in self._sources_for(where):
             found = rules.last_match(name, is_dir)
             if found is not None:
                 return found
@@ -222,7 +255,10 @@ class Ignorer:
             return self._sources[rel_dir]
         except KeyError:
             pass
-        if rel_dir:
+        if rel_dir and self.git_root is not None and self._in_data_dir(rel_dir):
+            # ama's data: git's rules do not apply here, only .amaignore.
+            sources = [self._amaignore] if self._amaignore is not None else []
+        elif rel_dir:
             inherited = self._sources_for(rel_dir.rpartition("/")[0])
             own = self._gitignore(rel_dir)
             if own is None:
@@ -238,6 +274,22 @@ class Ignorer:
                 sources.insert(0, self._amaignore)
         self._sources[rel_dir] = sources
         return sources
+
+    def _data(self) -> set[str]:
+        if self._data_dirs is None:
+            self._data_dirs = set(self.data_dirs_of()) if self.data_dirs_of is not None else set()
+        return self._data_dirs
+
+    def _in_data_dir(self, rel_dir: str) -> bool:
+        """Whether ``rel_dir`` (not the root) is a data directory or below one."""
+        try:
+            return self._in_data[rel_dir]
+        except KeyError:
+            pass
+        parent = rel_dir.rpartition("/")[0]
+        inside = rel_dir in self._data() or (bool(parent) and self._in_data_dir(parent))
+        self._in_data[rel_dir] = inside
+        return inside
 
     def _gitignore(self, rel_dir: str) -> _RuleFile | None:
         if self.git_root is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .errors import BadPath
 from .fsutil import is_temp_name
 from .hashing import hash_open, open_regular
-from .ignore import ROOT_FILES, Ignorer
+from .ignore import ROOT_FILES, Ignorer, Match
 from .index import Index
 from .names import check_path, is_reserved_dir
 from .parallel import run_bounded
@@ -31,6 +31,8 @@ class Expanded:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (rel, why)
     ignored: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # tracked, gone from the work tree
+    outside: list[str] = field(default_factory=list)  # untracked, outside ama's directories in a root shared with git
+    git_ignored: list[tuple[str, Match]] = field(default_factory=list)  # named directories git ignores
 
 
 def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: Ignorer | None = None) -> Expanded:
@@ -44,6 +46,8 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
     """
     ignorer = ignorer or Ignorer(repo.root)
     tracked = _Tracked(repo)
+    if ignorer.data_dirs_of is None:
+        ignorer.data_dirs_of = tracked.dirs
     result = Expanded()
     seen: set[str] = set()
     for user_path in user_paths:
@@ -62,9 +66,16 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
         if statmod.S_ISDIR(st.st_mode):
             if rel and not force:
                 m = ignorer.match(rel, True)
-                if m is not None and not m.negated and not tracked.has_below(rel):
+                if m is not None and not m.negated and m.from_git:
+                    result.git_ignored.append((rel, m))
+                elif m is not None and not m.negated and not tracked.has_below(rel):
                     raise BadPath(f"{user_path}: is ignored by {m}; use --force to add it anyway")
-            _walk(repo, rel, ignorer, force, result, seen, tracked)
+            # A directory named to 'ama add' is data: git's rules do not hide what is in it.
+            ignorer.add_data_dir(rel)
+            if not rel and not force and ignorer.shares_git_root:
+                _walk_shared_root(repo, ignorer, result, seen, tracked)
+            else:
+                _walk(repo, rel, ignorer, force, result, seen, tracked)
             result.removed.extend(p for p in _gone_below(repo, tracked, rel) if p not in result.removed)
         elif statmod.S_ISREG(st.st_mode):
             if not force and rel not in seen:
@@ -121,6 +132,32 @@ class _Tracked:
 
             self._dirs = tracked_dirs(self.files().paths())
         return self._dirs
+
+
+def _walk_shared_root(repo: Repo, ignorer: Ignorer, result: Expanded, seen: set[str], tracked: _Tracked) -> None:
+    """The root of a work tree that is also git's: only the directories ama
+    tracks are walked, and only the files it tracks at the top are taken;
+    everything else there is the project's code (listed in ``outside``)."""
+    walked = []
+    with os.scandir(repo.root) as it:
+        entries = sorted(it, key=lambda d: d.name)
+    for de in entries:
+        if de.is_dir(follow_symlinks=False):
+            if is_reserved_dir(de.name):
+                continue
+            if de.name in tracked.dirs():
+                walked.append(de.name)
+            elif not ignorer.is_ignored(de.name, True):
+                result.outside.append(de.name + "/")
+        elif de.name in tracked.files():
+            if de.name not in seen:
+                seen.add(de.name)
+                result.files.append(de.name)
+        elif de.is_file(follow_symlinks=False) and de.name not in ROOT_FILES and not is_temp_name(de.name):
+            if not ignorer.is_ignored(de.name):
+                result.outside.append(de.name)
+    for top in walked:
+        _walk(repo, top, ignorer, False, result, seen, tracked)
 
 
 def _walk(

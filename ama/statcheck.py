@@ -299,6 +299,8 @@ def check(
     """Classify every tracked path (or those under ``paths``) and find untracked files."""
     ignorer = ignorer or Ignorer(repo.root)
     w = _Walk(repo, index, ignorer, collect_clean)
+    if ignorer.data_dirs_of is None:
+        ignorer.data_dirs_of = w.tracked_dirs  # git's rules do not hide what is in them
     missing = None
     if paths is None:
         data = index.raw_v3() if not collect_clean else None

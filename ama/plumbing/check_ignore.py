@@ -20,6 +20,7 @@ from .. import ui
 from ..errors import EXIT_DIFFERS, BadPath
 from ..ignore import Ignorer, Match
 from ..repo import Repo
+from ..worktree import tracked_dirs
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -32,8 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
-    ignorer = Ignorer(repo.root)
     tracked = None if args.no_index else repo.load_index()
+    ignorer = Ignorer(repo.root, None if tracked is None else lambda: tracked_dirs(tracked.paths()))
     end = "\0" if args.z else "\n"
     sep = "\0" if args.z else "\t"
     field = "\0" if args.z else ":"

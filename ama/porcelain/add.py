@@ -76,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
     found = expand(repo, args.paths or [repo.root], force=args.force, ignorer=ignorer)
     for rel, why in found.skipped:
         ui.warn(f"skipped {ui.quote_path(rel)}: {why}")
+    if found.outside and not args.quiet:
+        shown = ", ".join(ui.quote_path(p) for p in found.outside[:3])
+        more = f" and {len(found.outside) - 3} more" if len(found.outside) > 3 else ""
+        ui.info(f"skipped {len(found.outside)} path(s) outside the directories ama tracks ({shown}{more}): this root "
+                f"is also git's work tree, so they are taken as code; 'ama add DIR' tracks a directory, "
+                f"'ama add FILE' adds a file")
+    for rel, match in found.git_ignored if not args.quiet else ():
+        ui.info(f"{ui.quote_path(rel)}/ is ignored by git ({match}), which keeps it out of git; ama versions it: "
+                f"git's rules do not apply in directories ama tracks (.amaignore does)")
     summary = _ignored_summary(ignorer, found.ignored) if found.ignored and not args.quiet else None
     if summary:
         ui.info(summary)

@@ -9,8 +9,9 @@ is not set, as git does. 'ama config KEY VALUE' sets it; --unset removes it
 Only keys that ama reads can be set (a typo is refused with the list of
 known keys): core.linkmode, core.remote, core.objects, core.autostage,
 core.pushrefs, hooks.precommit (refuse or warn: what the git pre-commit
-hook does when .ama-asset differs from what git commits), user.name,
-user.email, and remote.NAME.url/endpoint/region/profile/singlewriter/ifmatch/writes.
+hook does when .ama-asset differs from what git commits),
+status.showUntracked (no, normal or all: the default of 'ama status -u'),
+user.name, user.email, and remote.NAME.url/endpoint/region/profile/singlewriter/ifmatch/writes.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ CHECKS = {
     "core.autostage": ("true", "false"),
     "core.pushrefs": ("true", "false"),
     "hooks.precommit": ("refuse", "warn"),
+    "status.showuntracked": ("no", "normal", "all"),
 }
 # Keys ama reads (core.formatversion and core.linkused are written by ama
 # itself); remote.NAME.* are checked by their last part.
 KNOWN = ("core.linkmode", "core.remote", "core.objects", "core.autostage", "core.pushrefs", "hooks.precommit",
-         "user.name", "user.email")
+         "status.showuntracked", "user.name", "user.email")
 WRITTEN_BY_AMA = ("core.formatversion", "core.linkused")
 REMOTE_KEYS = ("url", "endpoint", "region", "profile", "singlewriter", "ifmatch", "writes")
 

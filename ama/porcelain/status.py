@@ -3,12 +3,19 @@
 On a terminal the view is for people. --porcelain gives a stable format for
 scripts (docs/status-format.md); -z ends records with NUL instead of newline.
 A pending (interrupted) commit is always shown.
+
+Untracked files (-u, default from config status.showUntracked): "normal"
+collapses a directory holding nothing tracked to "dir/", and where the
+work-tree root is also the top of a git work tree lists only files inside
+the directories ama tracks (the rest is the project's code, git's
+business; name a path, or use -u all, to see it); "all" lists every
+untracked file; "no" none (docs/git-integration.md).
 """
 
 from __future__ import annotations
 
 from .. import ui
-from ..errors import AmaError, NotARepository
+from ..errors import AmaError, NotARepository, UsageError
 from ..ignore import Ignorer
 from ..refs import read_head
 from ..repo import Repo
@@ -48,9 +55,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-u",
         "--untracked-files",
-        choices=("no", "normal", "all"),
-        default="normal",
-        help="untracked files: none, directories collapsed (default), or every file",
+        choices=UNTRACKED_MODES,
+        help="untracked files: none; directories collapsed, and in a root shared with git only inside "
+             "directories ama tracks (normal, the default; config status.showUntracked); or every file, anywhere",
     )
     p.add_argument("--no-renames", action="store_true", help="show a staged rename as a deletion and a new file")
     p.add_argument(
@@ -119,20 +126,39 @@ def run(args: argparse.Namespace) -> int:
         olds = set(renames.values())
         staged = [("R", p) if p in renames else (c, p) for c, p in staged if p not in olds]
     untracked: list[str] = []
-    if args.untracked_files != "no":
+    outside: set[str] = set()  # top-level entries not listed in a root shared with git
+    mode = args.untracked_files or _untracked_mode(repo)
+    if mode != "no":
         untracked = report.untracked
-        if args.untracked_files == "normal" and untracked:
-            untracked = collapse_untracked(untracked, tracked_dirs(index.paths()))
+        if mode == "normal" and untracked:
+            dirs = tracked_dirs(index.paths())
+            if paths is None and ignorer.shares_git_root:
+                # The root is git's too: what lies outside ama's directories is code.
+                inside = [p for p in untracked if "/" in p and p.partition("/")[0] in dirs]
+                outside = {p.partition("/")[0] for p in untracked} - dirs
+                untracked = inside
+            untracked = collapse_untracked(untracked, dirs)
     pending = read_pending(repo)
     refs = _reference_states(repo, index, paths) if args.refs else {}
     if args.porcelain or args.z:
         _porcelain(staged, renames, report.changes, untracked, args.z, pending, refs)
     else:
         originals = _remote_has_originals(repo, index, report.changes)
-        _human(repo, head, staged, renames, report.changes, untracked, pending, originals, refs)
+        _human(repo, head, staged, renames, report.changes, untracked, pending, originals, refs, len(outside))
         if not args.refs and (count := len(index.reference_paths())):
             ui.info(f"{count} path(s) are references to bytes that stay at their source ('ama status --refs' checks them)")
     return 0
+
+
+UNTRACKED_MODES = ("no", "normal", "all")
+
+
+def _untracked_mode(repo: Repo) -> str:
+    """status.showUntracked, else normal."""
+    mode = repo.config.get("status.showuntracked") or "normal"
+    if mode not in UNTRACKED_MODES:
+        raise UsageError(f"status.showUntracked is '{mode}' in .ama/config: use no, normal or all")
+    return mode
 
 
 REF_CODE = {"intact": "@", "changed": "C", "missing": "!"}
@@ -200,7 +226,7 @@ def _porcelain(staged, renames, changes, untracked, z: bool, pending, refs) -> N
         ui.out(end.join(records), end=end)
 
 
-def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals, refs) -> None:
+def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals, refs, outside: int) -> None:
     lines = []
     if head.asset:
         lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
@@ -247,6 +273,9 @@ def _human(repo: Repo, head, staged, renames, changes, untracked, pending, origi
     if untracked:
         lines += ["", "Untracked files:", "  (use 'ama add <path>...' to stage them)"]
         lines += [ui.styled(f"\t{ui.quote_path(repo.display(p.rstrip('/')) + ('/' if p.endswith('/') else ''))}", "red") for p in untracked]
+    if outside:
+        lines += ["", f"Not listed: {outside} untracked path(s) outside the directories ama tracks (this root is "
+                      f"also git's work tree; 'ama add DIR' tracks a directory, 'ama status -u all' lists them)"]
     if not (staged or changes or untracked):
         lines += ["", "nothing to commit, working tree clean" if head.commit else "nothing staged, working tree clean"]
     mode = repo.config.linkmode
