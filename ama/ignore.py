@@ -243,6 +243,8 @@ class Ignorer:
             pass
         parent = rel_dir.rpartition("/")[0]
         found = self._excluded_dir(parent)
+        if found is not None and found.from_git and self.git_root is not None and self._in_data_dir(rel_dir):
+            found = None  # a data directory inside one git ignores (ama add data/raw, git ignores data/)
         if found is None:
             own = self._decide(rel_dir, parent, True)
             found = own if own is not None and not own.negated else None

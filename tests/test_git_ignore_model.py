@@ -45,6 +45,16 @@ def test_a_directory_git_ignores_is_added_and_new_data_in_it_is_seen(tmp_path, a
     assert ok(p.ama("check-ignore", "--no-index", "data/new.csv")).out == "data/new.csv\n"
 
 
+def test_a_directory_inside_one_git_ignores_is_added_alone(tmp_path, ama_env):
+    p = shared_root(tmp_path, ama_env)
+    ok(p.ama("add", "data/sub"))
+    assert ok(p.ama("ls-files")).out.split() == ["data/sub/b.csv"]
+    write(p.top / "data" / "sub" / "c.csv", "c\n")
+    # data/ holds a tracked path now: it is ama's, and what is new in it is listed.
+    assert ok(p.ama("status", "--porcelain")).out.splitlines() == [
+        "A  data/sub/b.csv", "?? data/a.csv", "?? data/sub/c.csv"]
+
+
 def test_git_rules_do_not_hide_files_inside_tracked_directories_but_amaignore_does(tmp_path, ama_env):
     p = shared_root(tmp_path, ama_env, gitignore="*.csv\n*.tmp\n")
     ok(p.ama("add", "data"))  # git ignores every CSV: they are data, and added
