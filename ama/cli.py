@@ -79,7 +79,7 @@ COMMANDS = {**PORCELAIN, **PLUMBING}
 # argument list -> the options it sets. Anything else goes through argparse;
 # tests/test_cli.py checks every entry against what argparse builds.
 _DEFAULTS = {
-    "status": {"paths": [], "porcelain": False, "z": False, "untracked_files": "normal", "no_renames": False,
+    "status": {"paths": [], "porcelain": False, "z": False, "untracked_files": None, "no_renames": False,
                "refs": False},
     "stat-check": {"paths": [], "z": False, "all": False, "untracked": False, "quiet": False, "no_refresh": False,
                    "pending": False},
