@@ -219,3 +219,24 @@ def test_reserve_killed_after_allocating_the_asset_finds_it_again(tmp_path):
     assert view.seqs("tables") == [1] and view.versions("tables", 1) == {}
     assert ok(run_ama("reserve-version", "--txid", "t1", cwd=work, env=env)).out == "tables/1 1 t1\n"
     assert view.seqs("tables") == [1], "the asset the killed run allocated is used, not another"
+
+
+def test_every_example_of_docs_plumbing_runs_as_shown(tmp_path):
+    """docs/plumbing.md says its examples run as shown in a repository made
+    by 'ama init': all of them, in order, in one (git for the hook example)."""
+    env = txn_env(tmp_path / "home")
+    work = tmp_path / "work"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=work, env=env, check=True)
+    ok(run_ama("init", "--class", "cm", "--remote", tmp_path / "remote", cwd=work, env=env))
+    write_files(work, {"data/a.csv": "a,b\n", "data/sub/b.bin": bytes(range(50))})
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "docs" / "plumbing.md").read_text(), re.S)
+    assert len(blocks) >= 8
+    run = run_script("\n".join(blocks), work, env)
+    assert run.returncode == 0, run.stderr
+    assert "differs:" not in run.stdout
+    view = DirView(tmp_path / "remote")
+    head = view.head("cm", 1)
+    assert head is not None and head["version"] == 1, "the publishing example published version 1"
+    assert ok(run_ama("log", "--oneline", cwd=work, env=env)).out.endswith("cm/1/1 first version\n")
+    assert os.access(work / ".git" / "hooks" / "pre-commit", os.X_OK)
