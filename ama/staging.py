@@ -149,13 +149,16 @@ def _walk_shared_root(repo: Repo, ignorer: Ignorer, result: Expanded, seen: set[
                 walked.append(de.name)
             elif not ignorer.is_ignored(de.name, True):
                 result.outside.append(de.name + "/")
+        elif not de.is_file(follow_symlinks=False):
+            if de.name in tracked.files():
+                kind = "symbolic link" if de.is_symlink() else "special file"
+                result.skipped.append((de.name, f"is a {kind}; ama stores regular files only"))
         elif de.name in tracked.files():
             if de.name not in seen:
                 seen.add(de.name)
                 result.files.append(de.name)
-        elif de.is_file(follow_symlinks=False) and de.name not in ROOT_FILES and not is_temp_name(de.name):
-            if not ignorer.is_ignored(de.name):
-                result.outside.append(de.name)
+        elif de.name not in ROOT_FILES and not is_temp_name(de.name) and not ignorer.is_ignored(de.name):
+            result.outside.append(de.name)
     for top in walked:
         _walk(repo, top, ignorer, False, result, seen, tracked)
 

@@ -114,6 +114,10 @@ def test_add_dot_in_a_shared_root_takes_only_amas_directories(tmp_path, ama_env)
     assert ok(p.ama("ls-files")).out.split() == ["big.bin", "data/a.csv", "data/new.csv", "data/sub/b.csv"]
     assert ok(p.ama("status", "--porcelain")).out.splitlines() == [
         "A  big.bin", "A  data/a.csv", "A  data/new.csv", "A  data/sub/b.csv"]
+    # A tracked top-level file that became a symbolic link is named, not staged.
+    (p.top / "big.bin").unlink()
+    (p.top / "big.bin").symlink_to("train.py")
+    assert "skipped big.bin: is a symbolic link" in ok(p.ama("add", ".")).err
 
 
 def test_in_a_work_tree_below_git_git_rules_still_hide_files_outside_tracked_directories(tmp_path, ama_env):
