@@ -301,3 +301,29 @@ def test_a_clone_killed_while_downloading_a_large_file_continues_it(kind: str, p
     assert (clone / "big.bin").read_bytes() == data
     assert sorted(p.name for p in objects.iterdir()) == [digest[2:]]
     assert Work(clone, env).lines("status", "--porcelain") == []
+
+
+def test_a_download_stopped_with_ctrl_c_keeps_only_a_resumable_partial(tmp_path: Path, monkeypatch) -> None:
+    from ama.remote import local
+
+    data = big(12)
+    remote = LocalRemote(str(tmp_path / "remote"))
+    large, small = stored(remote, tmp_path, data), stored(remote, tmp_path, b"small")
+    out = download_dir(tmp_path)
+
+    def interrupt(name: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local.failpoint, "hit", interrupt)  # after the first 16 MiB chunk
+    with pytest.raises(KeyboardInterrupt):
+        remote.get_object(large, str(out / "large"))
+    monkeypatch.setattr(local, "_copy_hashed", lambda *a: interrupt(""))
+    with pytest.raises(KeyboardInterrupt):
+        remote.get_object(small, str(out / "small"))
+    monkeypatch.undo()
+
+    assert sorted(p.name for p in out.iterdir()) == [f".ama-tmp-{large[:16]}"]
+    got: list[int] = []
+    remote.get_object(large, str(out / "large"), got.append)
+    assert sum(got) == len(data) - 16 * MIB
+    assert (out / "large").read_bytes() == data

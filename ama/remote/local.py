@@ -281,8 +281,11 @@ class LocalRemote(Remote):
                             f"(its bytes hash to {short(actual)}); check the remote with 'ama fsck --remote NAME --full'"
                         )
                 except KeyboardInterrupt:
-                    # Interrupted, not failed: the next download continues it.
-                    tmp.close()
+                    # Interrupted, not failed: the next download continues a partial.
+                    if fsutil.is_partial_name(os.path.basename(tmp.name)):
+                        tmp.close()
+                    else:
+                        discard_temp(tmp)
                     raise
                 except BaseException:
                     discard_temp(tmp)
