@@ -115,8 +115,8 @@ def collect(remote: Remote, grace: float, dry_run: bool, keep_txid: str | None =
     # 4. Temporary files and unfinished uploads past the grace period.
     for leftover in remote.leftovers():
         if now - leftover.started >= grace:
-            if not dry_run:
-                remote.remove_leftover(leftover)
+            if not dry_run and not remote.remove_leftover(leftover):
+                continue
             sweep.leftovers.append(leftover)
             sweep.leftover_bytes += leftover.size
     return sweep

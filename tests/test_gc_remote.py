@@ -187,6 +187,24 @@ def test_unfinished_uploads_and_temporary_files_are_leftovers(remote: Remote, tm
         remote.client.create_multipart_upload(Bucket=remote.bucket, Key=remote.s3_key(object_key("cd" * 32)))
     found = list(remote.leftovers())
     assert len(found) == 1
-    remote.remove_leftover(found[0])
+    assert remote.remove_leftover(found[0])
     assert list(remote.leftovers()) == []
-    remote.remove_leftover(found[0])  # already gone: not an error
+    assert not remote.remove_leftover(found[0])  # already gone: not an error
+
+
+def test_a_partial_upload_a_process_holds_is_not_collected(tmp_path: Path) -> None:
+    from ama import fsutil
+    from ama.remote.local import LocalRemote
+
+    remote = LocalRemote(str(tmp_path / "remote"))
+    os.makedirs(remote.temp_dir)
+    held, partial = fsutil.open_partial(remote.temp_dir, "ab" * 32)
+    assert partial
+    with held:
+        sweep = collect(remote, 0, dry_run=False)
+
+        assert sweep.leftovers == []
+        assert os.path.exists(held.name)
+    assert [leftover.name for leftover in collect(remote, 0, dry_run=False).leftovers] == [
+        f".ama-tmp/.ama-tmp-{'ab' * 8}"
+    ]

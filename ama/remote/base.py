@@ -183,8 +183,9 @@ class Remote(ABC):
         including ones still being written (the caller decides by age)."""
 
     @abstractmethod
-    def remove_leftover(self, leftover: Leftover) -> None:
-        """Remove one leftover; one already gone is not an error."""
+    def remove_leftover(self, leftover: Leftover) -> bool:
+        """Remove one leftover; False if it is gone already or in use right
+        now (a resumable partial file a process holds)."""
 
     def close(self) -> None:  # noqa: B027 - deliberately optional: a directory has nothing to release
         """Release connections and pools."""

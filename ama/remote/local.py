@@ -376,10 +376,10 @@ class LocalRemote(Remote):
                     continue
                 yield Leftover(os.path.relpath(path, self.root), st.st_mtime, st.st_size, path)
 
-    def remove_leftover(self, leftover: Leftover) -> None:
+    def remove_leftover(self, leftover: Leftover) -> bool:
         path = str(leftover.handle)
         try:
-            unlink_quietly(path)
+            return fsutil.remove_temp(path)
         except OSError as e:
             raise self._error("delete", leftover.name, e) from e
 

@@ -443,7 +443,7 @@ class S3Remote(Remote):
             kwargs["KeyMarker"] = resp.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = resp.get("NextUploadIdMarker")
 
-    def remove_leftover(self, leftover: Leftover) -> None:
+    def remove_leftover(self, leftover: Leftover) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
         full, upload_id = leftover.handle  # type: ignore[misc]
@@ -452,8 +452,10 @@ class S3Remote(Remote):
         except ClientError as e:
             if _code(e) not in ("NoSuchUpload", "NoSuchKey", "404"):
                 raise self._translate(e, leftover.name) from e
+            return False
         except BotoCoreError as e:
             raise self._translate(e, leftover.name) from e
+        return True
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
