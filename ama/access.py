@@ -45,8 +45,10 @@ from .fsutil import (
     discard_temp,
     is_temp_name,
     new_temp,
+    remove_stale_temps,
     temp_name,
     temp_owner_gone,
+    unlink_quietly,
     write_all,
 )
 from .hashing import hash_fd
@@ -199,7 +201,7 @@ class Source:
     def prefetch(self, tree_ids: list[str], jobs: int = 8) -> None:
         """Fetch the trees of ``tree_ids`` the local store lacks, in parallel, verified."""
         from .remote.transfer import fetch_objects
-        from .version_transfer import checked_id
+        from .version_transfer import OBJECT_MODE, checked_id
 
         missing = []
         for t in dict.fromkeys(tree_ids):
@@ -207,9 +209,7 @@ class Source:
                 path = self.store.path(t)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 missing.append((t, path))
-        fetch_objects(self.remote, missing, jobs=jobs)
-        for _, path in missing:
-            os.chmod(path, 0o444)
+        fetch_objects(self.remote, missing, jobs=jobs, mode=OBJECT_MODE)
 
     def tree(self, tree_id: str) -> list[TreeEntry]:
         data = self.object(tree_id)
@@ -344,7 +344,8 @@ class Version:
         An existing directory ``dest`` receives the entry under its own name.
         The file or directory is assembled in a private directory beside
         ``dest`` (each file verified before it takes its name there) and
-        renamed into place only once complete. An existing file is replaced
+        renamed into place only once complete; a download a killed get left
+        beside ``dest`` is continued. An existing file is replaced
         only with ``force``; an existing directory never.
         """
         entry = self.entry(path)
@@ -369,15 +370,25 @@ class Version:
             def target(f: Entry) -> str:
                 return os.path.join(staged, *f.path[cut:].split("/")) if entry.is_dir else staged
 
-            remote_items = []
+            # Downloads land beside ``dest`` first: a killed get leaves its
+            # partial downloads there, and the next get continues them.
+            parent = os.path.dirname(work)
+            remote_items, landed = [], []
             for f in files:
                 os.makedirs(os.path.dirname(target(f)), exist_ok=True)
                 digest = self.content_id(f)
                 if self.source.store.has(digest):
                     self.source.fetch_content(digest, target(f), progress)
                 else:
-                    remote_items.append((digest, target(f)))
-            fetch_objects(self.source.remote, remote_items, jobs=jobs, progress=progress)
+                    remote_items.append((digest, temp_name(parent)))
+                    landed.append(target(f))
+            try:
+                fetch_objects(self.source.remote, remote_items, jobs=jobs, progress=progress)
+                for (_, tmp), final in zip(remote_items, landed, strict=True):
+                    os.rename(tmp, final)
+            finally:
+                for _, tmp in remote_items:
+                    unlink_quietly(tmp)
             for f in files:
                 _set_mode(target(f), f.executable)
             failpoint.hit("get-assembled")
@@ -413,8 +424,9 @@ def _work_dir(dest: str) -> Iterator[str]:
 
 
 def _reap(parent: str) -> None:
-    """Remove the temp directories in ``parent`` whose owner is gone (files
-    are ``fsutil.remove_stale_temps``'s)."""
+    """Remove the temp files and directories in ``parent`` whose owner is
+    gone (partial downloads stay, by ``fsutil.remove_stale_temps``'s rules)."""
+    remove_stale_temps(parent)
     try:
         names = [n for n in os.listdir(parent) if is_temp_name(n)]
     except OSError:

@@ -180,10 +180,9 @@ def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progr
     if not items:
         return
     from .remote.transfer import fetch_objects
+    from .version_transfer import OBJECT_MODE
 
-    fetch_objects(source.remote, items, jobs=jobs, progress=progress)
-    for _digest, path in items:
-        os.chmod(path, 0o444)
+    fetch_objects(source.remote, items, jobs=jobs, progress=progress, mode=OBJECT_MODE)
 
 
 def _unlinked(repo: Repo, digest: str) -> bool:

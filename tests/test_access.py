@@ -226,3 +226,23 @@ def test_a_killed_get_leaves_nothing_the_next_get_does_not_clean(local_published
     assert not (p.outside / "copy").exists()
     p.ok("get", "data/1", "a.txt")
     assert sorted(os.listdir(p.outside)) == ["a.txt"]
+
+
+def test_a_get_killed_while_downloading_continues_where_it_stopped(tmp_path: Path, remote_url):
+    r = remote_url("local")
+    env = make_env(tmp_path / "home", **r.env)
+    w = Work(tmp_path / "data", env)
+    w.ok("init", "--remote", r.url)
+    data = os.urandom(1 << 20) * 24  # more than one 16 MiB chunk of a directory remote's copy
+    w.write("big.bin", data)
+    w.commit("big", "big.bin")
+    out = tmp_path / "out"
+    out.mkdir()
+    get = ("get", "data/1", "big.bin", "--remote", r.url)
+    killed = run_ama(*get, cwd=out, env={**env, "AMA_FAILPOINT": "remote-copy-chunk:1"})
+    assert killed.rc == -9
+    partial = out / f".ama-tmp-{hash_bytes(data)[:16]}"
+    assert partial.stat().st_size == 16 << 20, sorted(os.listdir(out))
+    ok(run_ama(*get, cwd=out, env=env))
+    assert (out / "big.bin").read_bytes() == data
+    assert sorted(os.listdir(out)) == ["big.bin"]
