@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+import struct
 
 from .index import MISSING, SKIP_WORKTREE, _check, _compare, _decode
 from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
-VERSION = 1
+VERSION = 2
 
 
 def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str, int]]:
@@ -49,34 +50,118 @@ def _lstat_below(root: str, path: str) -> os.stat_result:
     return os.lstat(os.path.join(full, name))
 
 
-def walk(data: bytes, root: str) -> tuple[list[str], list[str]]:
-    """(untracked files, untracked directories): a directory holding no
-    tracked path is returned without being read."""
+# A record of the directory cache (ama/dircache.py): mtime_ns, ctime_ns,
+# ino, dev, path length, untracked files, untracked directories, names length.
+_RECORD = struct.Struct("<qqQQIIII")
+_PATH_MAX = 4096  # the compiled core's path buffer
+
+
+def _parse_cache(cache: bytes) -> dict[bytes, tuple]:
+    """path -> (mtime_ns, ctime_ns, ino, dev, untracked files, names); {} if
+    the records do not parse (as the compiled core, it then reads everything)."""
+    out: dict[bytes, tuple] = {}
+    at, end, prev = 0, len(cache), None
+    while at < end:
+        if end - at < _RECORD.size:
+            return {}
+        mtime, ctime, ino, dev, plen, nfiles, ndirs, nlen = _RECORD.unpack_from(cache, at)
+        start = at + _RECORD.size
+        if plen + nlen > end - start:
+            return {}
+        path = cache[start : start + plen]
+        blob = cache[start + plen : start + plen + nlen]
+        at = start + plen + nlen
+        if blob and blob[-1:] != b"\0":
+            return {}
+        names = blob[:-1].split(b"\0") if blob else []
+        if (
+            len(names) != nfiles + ndirs
+            or any(n in (b"", b".", b"..") or b"/" in n for n in names)
+            or b"\0" in path
+            or (prev is not None and path <= prev)
+        ):
+            return {}
+        prev = path
+        out[path] = (mtime, ctime, ino, dev, nfiles, names)
+    return out
+
+
+def _record(st: os.stat_result, path: bytes, files: list[bytes], dirs: list[bytes]) -> bytes:
+    blob = b"".join(n + b"\0" for n in files + dirs)
+    head = _RECORD.pack(st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, len(path), len(files), len(dirs), len(blob))
+    return head + path + blob
+
+
+def walk(data: bytes, root: str, cache: bytes = b"", cutoff_ns: int = 0) -> tuple[list[str], list[str], bytes, int]:
+    """(untracked files, untracked directories, records to cache, cache
+    hits): a directory holding no tracked path is returned without being
+    read; with a cutoff, a directory whose cached stat is unchanged is not
+    read either (its recorded names are listed)."""
     version, count, _ = _check(data, "index")
     if version != 3:
         raise ValueError("not a version 3 index")
     tracked = _decode(data, "index", version, count).keys()
     dirs_with_tracked = tracked_dirs(tracked)
+    children: dict[str, list[str]] = {}
+    for d in dirs_with_tracked:
+        parent, _, name = d.rpartition("/")
+        children.setdefault(parent, []).append(name)
+    cached = _parse_cache(cache) if cutoff_ns > 0 else {}
     files: list[str] = []
     untracked_dirs: list[str] = []
+    records: list[tuple[bytes, bytes]] = []
+    hits = 0
     stack = [""]
     while stack:
         rel_dir = stack.pop()
         prefix = rel_dir + "/" if rel_dir else ""
+        full = os.path.join(root, rel_dir) if rel_dir else root
+        st = None
+        if cutoff_ns > 0:
+            try:
+                st = os.lstat(full) if rel_dir else os.stat(full)
+            except OSError:
+                continue
+            if not statmod.S_ISDIR(st.st_mode):
+                continue  # (entered from the cache: never through a symlink)
+        key = os.fsencode(rel_dir)
+        rec = cached.get(key) if st is not None else None
+        if rec and rec[:4] == (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev):
+            hits += 1
+            nfiles, names = rec[4], [os.fsdecode(n) for n in rec[5]]
+            files += [prefix + n for n in names[:nfiles]]
+            untracked_dirs += [prefix + n for n in names[nfiles:]]
+            records.append((key, _record(st, key, rec[5][:nfiles], rec[5][nfiles:])))
+            stack += [prefix + n for n in children.get(rel_dir, ()) if n not in ("", ".", "..") and not is_reserved_dir(n)]
+            continue
+        complete = st is not None and max(st.st_mtime_ns, st.st_ctime_ns) < cutoff_ns
+        own_files: list[bytes] = []
+        own_dirs: list[bytes] = []
         try:
-            it = os.scandir(os.path.join(root, rel_dir) if rel_dir else root)
+            it = os.scandir(full)
         except OSError:
             continue
         with it:
-            for de in it:
-                rel = prefix + de.name
-                if de.is_dir(follow_symlinks=False):
-                    if is_reserved_dir(de.name):
+            try:
+                for de in it:
+                    rel = prefix + de.name
+                    if len(os.fsencode(rel)) + 2 >= _PATH_MAX:
+                        complete = False
                         continue
-                    if rel in dirs_with_tracked:
-                        stack.append(rel)
-                    else:
-                        untracked_dirs.append(rel)
-                elif de.is_file(follow_symlinks=False) and rel not in tracked:
-                    files.append(rel)
-    return files, untracked_dirs
+                    if de.is_dir(follow_symlinks=False):
+                        if is_reserved_dir(de.name):
+                            continue
+                        if rel in dirs_with_tracked:
+                            stack.append(rel)
+                        else:
+                            untracked_dirs.append(rel)
+                            own_dirs.append(os.fsencode(de.name))
+                    elif de.is_file(follow_symlinks=False) and rel not in tracked:
+                        files.append(rel)
+                        own_files.append(os.fsencode(de.name))
+            except OSError:
+                complete = False
+        if complete:
+            records.append((key, _record(st, key, own_files, own_dirs)))
+    records.sort()
+    return files, untracked_dirs, b"".join(r for _, r in records), hits

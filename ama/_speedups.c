@@ -12,9 +12,16 @@
  *       with the entry including the racy rule. Only entries that are not
  *       CLEAN are returned. The index is split over `threads` threads that
  *       run with the GIL released.
- *   walk(data, root) -> ([untracked file, ...], [untracked directory, ...])
+ *   walk(data, root, cache=b"", cutoff_ns=0)
+ *           -> ([untracked file, ...], [untracked directory, ...], records, hits)
  *       names in the work tree that the index does not track; a directory
- *       holding no tracked path is returned without being read.
+ *       holding no tracked path is returned without being read. With a
+ *       cutoff, directories are looked up in `cache` (records of the
+ *       directory cache, ama/dircache.py): one whose stat is unchanged is
+ *       not read, its recorded untracked names are listed and only its
+ *       children holding tracked paths are entered. `records` are those to
+ *       cache now: every directory entered whose mtime and ctime are older
+ *       than the cutoff; `hits` counts the directories not read.
  *
  * States are those of ama/index.py plus MISSING.
  */
@@ -31,7 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CORE_VERSION 1
+#define CORE_VERSION 2
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the index is little-endian; this core reads it in place"
@@ -370,18 +377,24 @@ typedef struct {
     int failed;
 } Names; /* NUL-separated names */
 
+static int buf_reserve(char **data, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 4096;
+    while (c < need)
+        c *= 2;
+    char *more = realloc(*data, c);
+    if (!more)
+        return -1;
+    *data = more;
+    *cap = c;
+    return 0;
+}
+
 static void names_add(Names *n, const char *s, size_t len) {
-    if (n->len + len + 1 > n->cap) {
-        size_t cap = n->cap ? n->cap * 2 : 4096;
-        while (cap < n->len + len + 1)
-            cap *= 2;
-        char *more = realloc(n->data, cap);
-        if (!more) {
-            n->failed = 1;
-            return;
-        }
-        n->data = more;
-        n->cap = cap;
+    if (buf_reserve(&n->data, &n->cap, n->len + len + 1) != 0) {
+        n->failed = 1;
+        return;
     }
     memcpy(n->data + n->len, s, len);
     n->data[n->len + len] = '\0';
@@ -420,32 +433,264 @@ static int is_reserved_dir(const char *name) {
     return 0;
 }
 
+/* The directory cache (docs/change-detection.md, "The directory cache"):
+ * records in path order, each
+ *     i64 mtime_ns, i64 ctime_ns, u64 ino, u64 dev,
+ *     u32 path length, u32 untracked files, u32 untracked directories,
+ *     u32 names length, the path, the names (each ending in NUL).
+ * The path is the directory's ("" for the root); the names are those a read
+ * of it listed as untracked, files first. */
+#define REC_SIZE 48
+
+typedef struct {
+    int64_t mtime, ctime;
+    uint64_t ino, dev;
+    uint32_t plen, nfiles, ndirs, nlen;
+    const char *path, *names;
+} Rec;
+
+typedef struct {
+    Rec *recs;
+    Py_ssize_t count;
+} Cache;
+
+static void rec_read(const char *p, Rec *r) {
+    memcpy(&r->mtime, p, 8);
+    memcpy(&r->ctime, p + 8, 8);
+    memcpy(&r->ino, p + 16, 8);
+    memcpy(&r->dev, p + 24, 8);
+    memcpy(&r->plen, p + 32, 4);
+    memcpy(&r->nfiles, p + 36, 4);
+    memcpy(&r->ndirs, p + 40, 4);
+    memcpy(&r->nlen, p + 44, 4);
+    r->path = p + REC_SIZE;
+    r->names = r->path + r->plen;
+}
+
+static int path_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen < blen ? -1 : alen > blen);
+}
+
+/* Index the records of `data`; a cache that does not parse is empty. 0, or
+   -1 out of memory. */
+static int cache_open(Cache *c, const char *data, size_t len) {
+    c->recs = NULL;
+    c->count = 0;
+    Py_ssize_t n = 0;
+    for (size_t at = 0; at < len; n++) {
+        Rec r;
+        if (len - at < REC_SIZE)
+            return 0;
+        rec_read(data + at, &r);
+        if ((uint64_t)r.plen + r.nlen > len - at - REC_SIZE)
+            return 0;
+        at += REC_SIZE + (size_t)r.plen + r.nlen;
+    }
+    c->recs = malloc(sizeof(Rec) * (n ? n : 1));
+    if (!c->recs)
+        return -1;
+    size_t at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Rec *r = &c->recs[i];
+        rec_read(data + at, r);
+        at += REC_SIZE + (size_t)r->plen + r->nlen;
+        /* names: exactly nfiles + ndirs NUL-terminated, non-empty names;
+           paths strictly increasing */
+        uint64_t count = 0;
+        int ok = r->nlen == 0 || r->names[r->nlen - 1] == '\0';
+        for (uint32_t k = 0, start = 0; ok && k < r->nlen; k++) {
+            if (r->names[k] == '\0') {
+                /* a name: not empty, not . or .., no '/' */
+                const char *name = r->names + start;
+                ok = k > start && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+                count++;
+                start = k + 1;
+            } else if (r->names[k] == '/') {
+                ok = 0;
+            }
+        }
+        if (!ok || count != (uint64_t)r->nfiles + r->ndirs || memchr(r->path, '\0', r->plen) ||
+            (i > 0 && path_cmp(c->recs[i - 1].path, c->recs[i - 1].plen, r->path, r->plen) >= 0)) {
+            free(c->recs);
+            c->recs = NULL;
+            return 0;
+        }
+    }
+    c->count = n;
+    return 0;
+}
+
+static const Rec *cache_find(const Cache *c, const char *path, size_t plen) {
+    Py_ssize_t lo = 0, hi = c->count;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        int cmp = path_cmp(c->recs[mid].path, c->recs[mid].plen, path, plen);
+        if (cmp == 0)
+            return &c->recs[mid];
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+typedef struct {
+    size_t at, plen, size;
+    const char *path;
+} Out; /* a record written to the output buffer, for sorting */
+
 typedef struct {
     const Index *ix;
     Names files, dirs;
+    Cache cache;
+    int64_t cutoff;      /* a directory changed at or after this is not recorded */
+    char *out;           /* the records to cache, in the order they were made */
+    size_t out_len, out_cap;
+    Out *outs;
+    size_t nouts, outs_cap;
+    Py_ssize_t hits;
+    int failed;
     char path[4096];
 } Walk;
 
+static int64_t ns(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+
+static void out_record(Walk *w, const struct stat *st, size_t plen, uint32_t nfiles, uint32_t ndirs,
+                       const char *names, size_t nlen) {
+    if (w->failed)
+        return;
+    if (buf_reserve(&w->out, &w->out_cap, w->out_len + REC_SIZE + plen + nlen) != 0 ||
+        buf_reserve((char **)&w->outs, &w->outs_cap, (w->nouts + 1) * sizeof(Out)) != 0) {
+        w->failed = 1;
+        return;
+    }
+    char *p = w->out + w->out_len;
+    int64_t mtime = ns(st->st_mtim), ctime = ns(st->st_ctim);
+    uint64_t ino = st->st_ino, dev = st->st_dev;
+    uint32_t pl = (uint32_t)plen, nl = (uint32_t)nlen;
+    memcpy(p, &mtime, 8);
+    memcpy(p + 8, &ctime, 8);
+    memcpy(p + 16, &ino, 8);
+    memcpy(p + 24, &dev, 8);
+    memcpy(p + 32, &pl, 4);
+    memcpy(p + 36, &nfiles, 4);
+    memcpy(p + 40, &ndirs, 4);
+    memcpy(p + 44, &nl, 4);
+    memcpy(p + REC_SIZE, w->path, plen);
+    if (nlen)
+        memcpy(p + REC_SIZE + plen, names, nlen);
+    w->outs[w->nouts].at = w->out_len;
+    w->outs[w->nouts].plen = plen;
+    w->outs[w->nouts].size = REC_SIZE + plen + nlen;
+    w->nouts++;
+    w->out_len += REC_SIZE + plen + nlen;
+}
+
+static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth);
+
+/* Enter the child directory w->path[0:klen) of the open directory `fd`. */
+static void walk_child(Walk *w, int fd, const char *name, size_t klen, Py_ssize_t a, Py_ssize_t b, int depth) {
+    int sub = depth < MAX_DEPTH ? openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (sub >= 0) {
+        w->path[klen] = '/';
+        walk_dir(w, sub, klen + 1, a, b, depth + 1);
+    }
+}
+
+/* A cached directory, unchanged: list its recorded untracked names and go
+   into the children that hold tracked paths, without reading it. */
+static void walk_cached(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth, const Rec *r,
+                        const struct stat *st) {
+    size_t dlen = plen ? plen - 1 : 0;
+    out_record(w, st, dlen, r->nfiles, r->ndirs, r->names, r->nlen);
+    w->hits++;
+    const char *name = r->names;
+    for (uint32_t k = 0; k < r->nfiles + r->ndirs; k++) {
+        size_t nlen = strlen(name);
+        if (plen + nlen + 2 < sizeof(w->path)) {
+            memcpy(w->path + plen, name, nlen);
+            names_add(k < r->nfiles ? &w->files : &w->dirs, w->path, plen + nlen);
+        }
+        name += nlen + 1;
+    }
+    Py_ssize_t i = lo;
+    while (i < hi && !w->failed && !w->files.failed && !w->dirs.failed) {
+        const char *p = w->ix->paths[i] + plen;
+        size_t rest = w->ix->lens[i] - plen;
+        const char *slash = memchr(p, '/', rest);
+        if (!slash) {
+            i++;
+            continue;
+        }
+        size_t nlen = slash - p;
+        size_t klen = plen + nlen;
+        char child[256];
+        if (nlen == 0 || nlen >= sizeof(child) || klen + 2 >= sizeof(w->path)) {
+            i++;
+            continue;
+        }
+        memcpy(child, p, nlen);
+        child[nlen] = '\0';
+        memcpy(w->path + plen, child, nlen);
+        w->path[klen] = '0'; /* the byte after '/' */
+        Py_ssize_t b = lower_bound(w->ix, w->path, klen + 1, i, hi);
+        if (!(strcmp(child, ".") == 0 || strcmp(child, "..") == 0 || is_reserved_dir(child) || memchr(child, '\0', nlen)))
+            walk_child(w, fd, child, klen, i, b, depth);
+        i = b > i ? b : i + 1;
+    }
+    close(fd);
+}
+
 static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth) {
+    struct stat st;
+    /* The directory's stat before its read: a change after it leaves a
+       newer mtime behind, and a record older than the cut-off is never
+       written for a directory changed during this walk. */
+    int have_stat = w->cutoff > 0 && fstat(fd, &st) == 0;
+    if (have_stat) {
+        const Rec *r = cache_find(&w->cache, w->path, plen ? plen - 1 : 0);
+        if (r && r->mtime == ns(st.st_mtim) && r->ctime == ns(st.st_ctim) && r->ino == (uint64_t)st.st_ino &&
+            r->dev == (uint64_t)st.st_dev) {
+            walk_cached(w, fd, plen, lo, hi, depth, r, &st);
+            return;
+        }
+    }
     DIR *dir = fdopendir(fd);
     if (!dir) {
         close(fd);
         return;
     }
-    struct dirent *de;
-    while ((de = readdir(dir)) != NULL && !w->files.failed && !w->dirs.failed) {
+    /* this directory's untracked names, files and directories apart */
+    Names own_files = {0}, own_dirs = {0};
+    int complete = have_stat && ns(st.st_mtim) < w->cutoff && ns(st.st_ctim) < w->cutoff;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno != 0)
+                complete = 0; /* a read that failed part-way is not recorded */
+            break;
+        }
+        if (w->files.failed || w->dirs.failed || w->failed)
+            break;
         const char *name = de->d_name;
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
             continue;
         size_t nlen = strlen(name);
-        if (plen + nlen + 2 >= sizeof(w->path))
+        if (plen + nlen + 2 >= sizeof(w->path)) {
+            complete = 0;
             continue;
+        }
         int type = de->d_type;
         if (type == DT_UNKNOWN) {
-            struct stat st;
-            if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            struct stat est;
+            if (fstatat(dirfd(dir), name, &est, AT_SYMLINK_NOFOLLOW) != 0) {
+                complete = 0;
                 continue;
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+            }
+            type = S_ISDIR(est.st_mode) ? DT_DIR : S_ISREG(est.st_mode) ? DT_REG : DT_LNK;
         }
         memcpy(w->path + plen, name, nlen);
         size_t klen = plen + nlen;
@@ -458,23 +703,37 @@ static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi,
             Py_ssize_t b = lower_bound(w->ix, w->path, klen + 1, a, hi);
             if (a == b) {
                 names_add(&w->dirs, w->path, klen);
+                if (complete)
+                    names_add(&own_dirs, name, nlen);
                 continue;
             }
-            int sub = depth < MAX_DEPTH ? openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-            if (sub >= 0) {
-                w->path[klen] = '/';
-                walk_dir(w, sub, klen + 1, a, b, depth + 1);
-            }
+            walk_child(w, dirfd(dir), name, klen, a, b, depth);
         } else if (type == DT_REG) {
             Py_ssize_t i = lower_bound(w->ix, w->path, klen, lo, hi);
             if (i < hi && w->ix->lens[i] == klen && memcmp(w->ix->paths[i], w->path, klen) == 0)
                 continue;
             names_add(&w->files, w->path, klen);
+            if (complete)
+                names_add(&own_files, name, nlen);
         }
     }
+    if (own_files.failed || own_dirs.failed)
+        w->failed = 1;
+    if (complete && !w->files.failed && !w->dirs.failed) {
+        /* files first, then directories, as one names block */
+        if (buf_reserve(&own_files.data, &own_files.cap, own_files.len + own_dirs.len + 1) != 0) {
+            w->failed = 1;
+        } else {
+            if (own_dirs.len)
+                memcpy(own_files.data + own_files.len, own_dirs.data, own_dirs.len);
+            out_record(w, &st, plen ? plen - 1 : 0, (uint32_t)own_files.count, (uint32_t)own_dirs.count,
+                       own_files.data, own_files.len + own_dirs.len);
+        }
+    }
+    free(own_files.data);
+    free(own_dirs.data);
     closedir(dir);
 }
-
 static PyObject *names_list(const Names *n) {
     PyObject *list = PyList_New(n->count);
     if (!list)
@@ -493,56 +752,93 @@ static PyObject *names_list(const Names *n) {
     return list;
 }
 
+static int out_cmp(const void *a, const void *b) {
+    const Out *x = a, *y = b;
+    return path_cmp(x->path, x->plen, y->path, y->plen);
+}
+
+/* The records made, in path order, as one bytes object. */
+static PyObject *records_bytes(Walk *w) {
+    for (size_t i = 0; i < w->nouts; i++)
+        w->outs[i].path = w->out + w->outs[i].at + REC_SIZE;
+    if (w->nouts > 1)
+        qsort(w->outs, w->nouts, sizeof(Out), out_cmp);
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)w->out_len);
+    if (!bytes)
+        return NULL;
+    char *p = PyBytes_AS_STRING(bytes);
+    for (size_t i = 0; i < w->nouts; i++) {
+        memcpy(p, w->out + w->outs[i].at, w->outs[i].size);
+        p += w->outs[i].size;
+    }
+    return bytes;
+}
+
 static PyObject *core_walk(PyObject *Py_UNUSED(self), PyObject *args) {
-    Py_buffer buf;
+    Py_buffer buf, cache = {0};
     PyObject *root_obj;
-    if (!PyArg_ParseTuple(args, "y*O&", &buf, PyUnicode_FSConverter, &root_obj))
+    long long cutoff = 0;
+    if (!PyArg_ParseTuple(args, "y*O&|y*L", &buf, PyUnicode_FSConverter, &root_obj, &cache, &cutoff))
         return NULL;
     Index ix;
     PyObject *result = NULL;
-    if (index_open(&ix, buf.buf, buf.len) != 0) {
-        Py_DECREF(root_obj);
-        PyBuffer_Release(&buf);
-        return NULL;
-    }
-    Walk *w = calloc(1, sizeof(Walk));
+    Walk *w = NULL;
+    if (index_open(&ix, buf.buf, buf.len) != 0)
+        goto release;
+    w = calloc(1, sizeof(Walk));
     if (!w) {
         PyErr_NoMemory();
         goto done;
     }
     w->ix = &ix;
+    w->cutoff = cutoff;
+    if (cutoff > 0 && cache.buf && cache_open(&w->cache, cache.buf, (size_t)cache.len) != 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
     int fd = open(PyBytes_AS_STRING(root_obj), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, root_obj);
-        free(w);
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
     walk_dir(w, fd, 0, 0, ix.count, 0);
     Py_END_ALLOW_THREADS
-    if (w->files.failed || w->dirs.failed) {
+    if (w->files.failed || w->dirs.failed || w->failed) {
         PyErr_NoMemory();
     } else {
         PyObject *files = names_list(&w->files);
         PyObject *dirs = files ? names_list(&w->dirs) : NULL;
-        if (files && dirs)
-            result = Py_BuildValue("(NN)", files, dirs);
-        else
+        PyObject *records = dirs ? records_bytes(w) : NULL;
+        if (records)
+            result = Py_BuildValue("(NNNn)", files, dirs, records, w->hits);
+        else {
             Py_XDECREF(files);
+            Py_XDECREF(dirs);
+        }
     }
-    free(w->files.data);
-    free(w->dirs.data);
-    free(w);
 done:
+    if (w) {
+        free(w->files.data);
+        free(w->dirs.data);
+        free(w->cache.recs);
+        free(w->out);
+        free(w->outs);
+        free(w);
+    }
     index_close(&ix);
+release:
     Py_DECREF(root_obj);
     PyBuffer_Release(&buf);
+    if (cache.buf)
+        PyBuffer_Release(&cache);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"check", core_check, METH_VARARGS, "check(data, root, since_ns, threads) -> [(path, state)]"},
-    {"walk", core_walk, METH_VARARGS, "walk(data, root) -> (untracked files, untracked directories)"},
+    {"walk", core_walk, METH_VARARGS,
+     "walk(data, root, cache=b'', cutoff_ns=0) -> (untracked files, untracked directories, records, hits)"},
     {NULL, NULL, 0, NULL},
 };
 

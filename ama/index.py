@@ -39,6 +39,7 @@ KIND_SHIFT = 8
 KIND_FILE = 0  # bytes in the object store, named by their BLAKE3 id
 KIND_REF = 1  # a reference object naming bytes that stay at their source (docs/references.md)
 _KIND_MASK = 0xFF << KIND_SHIFT
+_KIND_BYTE = 45  # where the kind is in a version 3 stat record: flags (offset 44), bits 8-15
 
 # The record layout is private to this module: other modules use the
 # accessors of ``Index`` below, never tuple positions.
@@ -123,6 +124,10 @@ class Index:
         # Paths whose entry was taken from a fresh hash of the file in this
         # process (staged or refreshed): their snapshot is trusted on write.
         self.verified: set[str] = set()
+        # The BLAKE3 trailer of the file as read or last written (None in
+        # memory only): it names the exact content, so the directory cache
+        # (ama/dircache.py) is keyed by it.
+        self.checksum: bytes | None = None
         self._sorted: list[str] | None = None  # sorted paths, for bisection
         self._dirs: set[str] | None = None  # a superset of the implied directories
 
@@ -138,6 +143,7 @@ class Index:
         index = cls(None, mtime_ns, tree)
         index._parsed = None
         index._raw = (data, path, version, count)
+        index.checksum = data[-TRAILER_SIZE:]
         return index
 
     @property
@@ -324,6 +330,14 @@ class Index:
 
     def reference_paths(self) -> set[str]:
         """The staged paths that are references (kind ``KIND_REF``)."""
+        raw = self.raw_v3()
+        if raw is not None:
+            # The kind byte of every entry, straight from the stat block:
+            # an index holding files only is not decoded (status asks).
+            count = self._raw[3]
+            kinds = raw[HEADER.size + _KIND_BYTE : HEADER.size + count * STAT.size : STAT.size]
+            if not kinds.strip(b"\0"):
+                return set()
         ref = KIND_REF << KIND_SHIFT
         return {p for p, e in self._entries.items() if e[_FLAGS] & _KIND_MASK == ref}
 
@@ -408,8 +422,10 @@ class Index:
     def write(self, lock: LockFile) -> None:
         """Write through the held ``lock`` and move it over the index."""
         self.smudge_racy()
-        lock.write(self.serialize())
+        data = self.serialize()
+        lock.write(data)
         lock.commit()
+        self.checksum = data[-TRAILER_SIZE:]
 
     def smudge_racy(self) -> None:
         """Keep racily clean entries from becoming trusted by this write.

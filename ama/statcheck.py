@@ -55,6 +55,9 @@ class Report:
         self.refreshed: dict[str, tuple[str, os.stat_result]] = {}  # path -> (id, snapshot)
         self.clean: list[str] = clean if clean is not None else []
         self.hashed = 0
+        # (index checksum, records) of the directory cache to write, if it
+        # changed (ama/dircache.py)
+        self.dircache: tuple[bytes, bytes] | None = None
 
     @property
     def dirty(self) -> bool:
@@ -76,6 +79,7 @@ class _Walk:
         self.changes: list[Change] = []
         self.clean: list[str] = []
         self._tracked_dirs: set[str] | None = None
+        self.dircache: tuple[bytes, bytes] | None = None
 
     @property
     def compare(self):
@@ -250,7 +254,15 @@ class _Walk:
                 missing.append(rel)
             else:
                 self.check_file(rel, st, state)
-        files, dirs = core.walk(data, root)
+        import time
+
+        from . import dircache
+
+        checksum = self.index.checksum
+        cached = dircache.load(self.repo.ama_dir, checksum)
+        files, dirs, records, _ = core.walk(data, root, cached, dircache.cutoff(time.time_ns()))
+        if checksum is not None and records != cached:
+            self.dircache = (checksum, records)
         ignorer = self.ignorer
         check_ignores = ignorer.active
         for rel in files:
@@ -324,6 +336,7 @@ def check(
             w.check_path(rel)
         wanted = index.paths_under(paths)
     report = Report(changes=w.changes, clean=w.clean)
+    report.dircache = w.dircache
 
     if w.to_hash:
         _decide_by_hash(repo, w, report)
@@ -434,14 +447,17 @@ def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], pa
 
 
 def apply_refresh(repo: Repo, report: Report) -> bool:
-    """Write refreshed snapshots back if the index lock is free right now.
+    """Write refreshed snapshots back, and the directory cache, if the index
+    lock is free right now. Returns whether the index was written.
 
     Like git's opportunistic refresh: never waits, never fails the command.
     A held lock, a read-only ``.ama``, a full disk or any other failure to
     write leaves the index as it was (the next command refreshes again);
-    an entry changed by someone else since we read it is left alone.
+    an entry changed by someone else since we read it is left alone. The
+    directory cache is written only if the index is still the one walked,
+    keyed by the index as it is when written (a refresh changes no path).
     """
-    if not report.refreshed:
+    if not report.refreshed and report.dircache is None:
         return False
     from .errors import AmaError
     from .fsutil import LockFile
@@ -451,15 +467,23 @@ def apply_refresh(repo: Repo, report: Report) -> bool:
         lock.acquire()
     except (AmaError, OSError):
         return False
+    wrote = False
     try:
         index = repo.load_index()
-        for rel, (digest, st) in report.refreshed.items():
-            if rel in index and index.digest(rel) == digest:
-                index.refresh(rel, st)
-        index.write(lock)
-        return True
+        walked = report.dircache is not None and index.checksum == report.dircache[0]
+        if report.refreshed:
+            for rel, (digest, st) in report.refreshed.items():
+                if rel in index and index.digest(rel) == digest:
+                    index.refresh(rel, st)
+            index.write(lock)
+            wrote = True
+        if walked:
+            from . import dircache
+
+            dircache.save(repo.ama_dir, index.checksum, report.dircache[1])
+        return wrote
     except (AmaError, OSError):
-        return False
+        return wrote
     finally:
         try:
             lock.release()

@@ -1,6 +1,7 @@
 """Run the compiled core (a build given on the command line, e.g. one made
 with -fsanitize=address,undefined by `make test-core-asan`) against its
-pure-Python twin on random trees and edits; exit 1 on any difference.
+pure-Python twin on random trees and edits, through the directory cache
+too, and feed it damaged index and cache bytes; exit 1 on any difference.
 
 Usage: python scripts/core_sanitized.py PATH/TO/_speedups.so [TRIALS]
 """
@@ -11,6 +12,7 @@ import random
 import shutil
 import sys
 import tempfile
+import time
 
 from ama import _purecore
 from ama.index import Index
@@ -77,19 +79,36 @@ def main() -> int:
         try:
             index = build(root, rng)
             index.mtime_ns = rng.choice([0, 1 << 62])
-            edit(root, index, rng)
             data = index.serialize()
+            ahead = time.time_ns() + 3600 * 10**9
+            old = time.time_ns() - 3600 * 10**9
+            for dirpath, _, _ in os.walk(root):
+                os.utime(dirpath, ns=(old, old))
+            cache = core.walk(data, root, b"", ahead)[2]
+            edit(root, index, rng)
             for threads in (1, 4):
                 c = sorted(core.check(data, root, index.mtime_ns, threads))
                 py = sorted(_purecore.check(data, root, index.mtime_ns, threads))
                 if c != py:
                     print(f"seed {seed}: check differs: {c} != {py}")
                     bad += 1
-            c_walk = tuple(sorted(x) for x in core.walk(data, root))
-            py_walk = tuple(sorted(x) for x in _purecore.walk(data, root))
-            if c_walk != py_walk:
-                print(f"seed {seed}: walk differs: {c_walk} != {py_walk}")
-                bad += 1
+            for records in (b"", cache):
+                c_walk = [sorted(x) if isinstance(x, list) else x for x in core.walk(data, root, records, ahead)]
+                py_walk = [sorted(x) if isinstance(x, list) else x for x in _purecore.walk(data, root, records, ahead)]
+                if c_walk != py_walk:
+                    print(f"seed {seed}: walk differs: {c_walk} != {py_walk}")
+                    bad += 1
+            for _ in range(5):
+                damaged = bytearray(cache)
+                for _ in range(rng.randint(1, 4)):
+                    if damaged:
+                        damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+                damaged = bytes(damaged[: rng.randint(0, len(damaged))]) if rng.random() < 0.3 else bytes(damaged)
+                c_walk = [sorted(x) if isinstance(x, list) else x for x in core.walk(data, root, damaged, ahead)]
+                py_walk = [sorted(x) if isinstance(x, list) else x for x in _purecore.walk(data, root, damaged, ahead)]
+                if c_walk[:2] != py_walk[:2]:
+                    print(f"seed {seed}: walk through a damaged cache differs: {c_walk} != {py_walk}")
+                    bad += 1
             for broken in (data[:60], data[:-40], b"AMAINDEX" + bytes(70)):
                 try:
                     core.check(broken, root, 0, 2)

@@ -169,6 +169,22 @@ def test_skip_worktree_and_kind_round_trip_and_do_not_touch_the_tree(tmp_path):
     assert not loaded.is_skip_worktree("b")
 
 
+def test_reference_paths_are_read_from_the_kind_bytes_without_decoding(tmp_path):
+    st = os.lstat(write(tmp_path / "f", b"x"))
+    index = Index()
+    for name in ("a", "b", "c"):
+        index.add(name, name * 64, st)
+    index.set_skip_worktree("b")  # a flag in the same word, not a kind
+    path = str(tmp_path / "index")
+    write_index(path, index)
+    loaded = Index.load(path)
+    assert loaded.reference_paths() == set()
+    assert loaded.raw_v3() is not None  # not decoded: status asks this of every index
+    index.add_reference("c", "d" * 64, 1)
+    write_index(path, index)
+    assert Index.load(path).reference_paths() == {"c"}
+
+
 def test_skip_worktree_entry_is_not_deleted_and_is_carried_into_write_tree(repo, ama):
     write(repo / "kept.bin", b"kept")
     write(repo / "sparse" / "away.bin", b"not materialised")

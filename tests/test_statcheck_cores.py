@@ -6,6 +6,7 @@ symlinks in the way, ignore files changing."""
 import os
 import random
 import shutil
+import time
 
 import pytest
 from conftest import ok, write
@@ -114,9 +115,43 @@ def test_compiled_and_pure_cores_agree_on_random_trees(repo, ama, seed):
         assert sorted(_speedups.check(data, str(repo), index.mtime_ns, threads)) == sorted(
             _purecore.check(data, str(repo), index.mtime_ns, threads)
         )
-    c_files, c_dirs = _speedups.walk(data, str(repo))
-    py_files, py_dirs = _purecore.walk(data, str(repo))
+    c_files, c_dirs, _, _ = _speedups.walk(data, str(repo))
+    py_files, py_dirs, _, _ = _purecore.walk(data, str(repo))
     assert (sorted(c_files), sorted(c_dirs)) == (sorted(py_files), sorted(py_dirs))
+
+
+def age_directories(root) -> None:
+    """Every directory's mtime an hour back: any change after this moves it."""
+    old = time.time_ns() - 3600 * 10**9
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not is_reserved_dir(d)]
+        os.utime(dirpath, ns=(old, old), follow_symlinks=False)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_both_cores_agree_through_the_directory_cache(repo, ama, seed):
+    from ama import _speedups, dircache
+
+    rng = random.Random(2000 + seed)
+    random_tree(repo, rng, 60)
+    ok(ama("add", "."))
+    age_directories(repo)
+    index = Index.load(str(repo / ".ama" / "index"))
+    data = index.raw_v3()
+    ahead = time.time_ns() + 3600 * 10**9  # every directory counts as old enough
+    first = _speedups.walk(data, str(repo), b"", ahead)
+    assert first[2] == _purecore.walk(data, str(repo), b"", ahead)[2]
+    dircache.save(str(repo / ".ama"), index.checksum, first[2])
+    random_edits(repo, rng, index.mtime_ns)
+
+    cached = dircache.load(str(repo / ".ama"), index.checksum)
+    assert cached == first[2]
+    c = _speedups.walk(data, str(repo), cached, ahead)
+    py = _purecore.walk(data, str(repo), cached, ahead)
+    assert (sorted(c[0]), sorted(c[1]), c[2], c[3]) == (sorted(py[0]), sorted(py[1]), py[2], py[3])
+    assert c[3] > 0  # some directories were not read
+    uncached = _speedups.walk(data, str(repo))
+    assert (sorted(c[0]), sorted(c[1])) == (sorted(uncached[0]), sorted(uncached[1]))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -157,7 +192,7 @@ def test_version_names_the_active_core(tmp_path, ama_env):
     def version(policy: str) -> str:
         return ok(run_ama("--version", cwd=tmp_path, env={**ama_env, "AMA_MODULE_POLICY": policy})).out
 
-    assert "core: compiled (ama._speedups version 1)" in version("c")
+    assert "core: compiled (ama._speedups version 2)" in version("c")
     assert "core: compiled" in version("allow")
     assert "core: pure Python" in version("py")
     assert "expected c, allow or py" in version("bogus")
