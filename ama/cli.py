@@ -109,7 +109,8 @@ def _fast_args(argv: list[str]) -> _Args | None:
         return None
     name = argv[0]
     module = __import__(COMMANDS[name][0], fromlist=["run"])  # importlib would cost more than this
-    return _Args(chdir=None, command=name, **{**_DEFAULTS[name], **options}, _run=module.run)
+    # paths: a fresh list each time, as argparse gives
+    return _Args(chdir=None, command=name, **{**_DEFAULTS[name], "paths": [], **options}, _run=module.run)
 
 
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
