@@ -21,7 +21,7 @@ import time
 
 from .errors import EXIT_IO, AmaError, LockHeld
 
-# socket, zlib and typing are imported where used: `ama status` is start-up
+# zlib and typing are imported where used: `ama status` is start-up
 # bound and never needs them.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,14 +67,20 @@ _LEGACY_TEMP_PREFIXES = (".tmp-",)
 _host_tag = ""
 
 
+def hostname() -> str:
+    """This host's name, as ``socket.gethostname()`` gives it on Linux (both
+    read uname), without importing socket (and enum): an opportunistic
+    refresh takes a lock on the start-up-bound status path."""
+    return os.uname().nodename
+
+
 def host_tag() -> str:
     """8 hex digits naming this host in temp file names."""
     global _host_tag
     if not _host_tag:
-        import socket
         import zlib
 
-        _host_tag = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+        _host_tag = f"{zlib.crc32(hostname().encode()):08x}"
     return _host_tag
 
 
@@ -346,9 +352,7 @@ class Lock:
                 if self._lock(fd) and self._still_ours(fd):
                     os.ftruncate(fd, 0)  # a killed holder's leftovers
                     if self.record_owner:
-                        import socket
-
-                        write_all(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+                        write_all(fd, f"{os.getpid()} {hostname()}\n".encode())
                     self.fd = fd
                     return self
             except BaseException:
