@@ -168,15 +168,17 @@ def test_a_new_ignore_file_below_or_at_the_root_applies_to_cached_names(tree, am
     assert untracked(ama) == ["d/loose.tmp"]
 
 
-def test_a_new_gitignore_below_in_a_git_work_tree_applies(tree, ama, core):
+def test_a_new_gitignore_in_a_git_work_tree_applies_to_cached_names(tree, ama, core):
     import subprocess
 
     subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    write(tree / "notes.tmp", b"n")
     save(tree, walk(core, tree)[2])
-    write(tree / "d" / "sub" / "x.tmp", b"x")
-    assert "d/sub/x.tmp" in untracked(ama)
-    write(tree / "d" / ".gitignore", b"*.tmp\n")
-    assert [p for p in untracked(ama) if p.endswith(".tmp")] == []
+    assert "notes.tmp" in untracked(ama)
+    write(tree / ".gitignore", b"*.tmp\n")
+    # git's rule hides the top-level file; in d/, ama's data, git's rules do
+    # not apply (docs/git-integration.md), cached or not.
+    assert [p for p in untracked(ama) if p.endswith(".tmp")] == ["d/loose.tmp"]
 
 
 def test_rm_cached_makes_a_tracked_child_untracked_through_the_cache(tree, ama, core):
