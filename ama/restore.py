@@ -4,8 +4,9 @@ and ``restore [--source VERSION] PATH...``.
 The files come from the index (the staged content) or from a version, whose
 trees are read on demand (``ama.access``): only the trees on the way to the
 paths and the contents of the files restored are fetched. Each object is
-verified before it is placed, by ``checkout.place`` (a temporary name
-renamed into place). A file whose current bytes are neither what the index
+sound before it is placed (fetched verified, or checked by
+``checkout.ensure_sound``), by ``checkout.place`` (a temporary name renamed
+into place). A file whose current bytes are neither what the index
 holds nor what is being restored has changes nobody stored: it is not
 overwritten without ``force``.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 
 from .access import Source, Version
-from .checkout import place, safe_path
+from .checkout import ensure_sound, place, safe_path
 from .errors import BadPath, DirtyWorkTree, PathNotFound
 from .fsutil import LockFile
 from .hashing import hash_path
@@ -81,7 +82,7 @@ def restore(
     contents = {path: _content(source, f) for path, f in files.items()}
     with nullcontext(locked) if locked else repo.locked_index() as (lock, index):
         todo, already = _to_write(repo, source, index, files, contents, force)
-        _fetch(repo, source, {contents[p]: files[p][1] for p in todo}, jobs, progress)
+        _fetch(repo, source, index, {contents[p]: (files[p][1], p) for p in todo}, jobs, progress)
         placed: set[str] = set()
         for path in todo:
             content, mode = contents[path], files[path][2]
@@ -163,26 +164,39 @@ def _mode_differs(full: str, mode: str) -> bool:
     return bool(os.lstat(full).st_mode & 0o100) != (mode == MODE_EXEC)
 
 
-def _fetch(repo: Repo, source: Source, digests: dict[str, int], jobs: int, progress) -> None:
-    """Every object of ``digests`` sound in the local store: a missing one is
-    fetched (verified), a present one is hashed and, if damaged, fetched again
-    over it."""
+def _fetch(repo: Repo, source: Source, index: Index, wanted: dict[str, tuple[int, str]], jobs: int, progress) -> None:
+    """Every content of ``wanted`` (id -> (size, a path it goes to)) sound in
+    the local store: a missing one is fetched, verified; a present one is
+    checked by ``checkout.ensure_sound`` (hashed unless a fresh snapshot
+    vouches for it; a damaged one is moved aside and fetched again)."""
     store = repo.store
-    items = []
     # (The ids come from the index, or from trees whose entries
     # ``access`` checked: never a path.)
-    for digest in sorted(digests):
-        if store.has(digest) and store.verify(digest):
-            continue
-        path = store.path(digest)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        items.append((digest, path))
-    if not items:
-        return
-    from .remote.transfer import fetch_objects
-    from .version_transfer import OBJECT_MODE
+    missing = [(d, store.dir_ready(d)) for d in sorted(wanted) if not store.has(d)]
+    if missing:
+        from .remote.transfer import fetch_objects
+        from .version_transfer import OBJECT_MODE
 
-    fetch_objects(source.remote, items, jobs=jobs, progress=progress, mode=OBJECT_MODE)
+        fetch_objects(source.remote, missing, jobs=jobs, progress=progress, mode=OBJECT_MODE)
+        store.fsync_dirs()
+        store.verified.update(d for d, _ in missing)
+    # Only the entries of the paths restored may vouch for an object: a scan
+    # of every staged entry would cost more than it spares.
+    vouching = Index(mtime_ns=index.mtime_ns)
+    for _, path in wanted.values():
+        if path in index:
+            vouching.keep(path, index)
+    ensure_sound(repo, vouching, {d: path for d, (_, path) in wanted.items()}, _RemoteWhenNeeded(source))
+
+
+class _RemoteWhenNeeded:
+    """``source.remote``, opened only if something is fetched from it."""
+
+    def __init__(self, source: Source):
+        self._source = source
+
+    def __getattr__(self, name: str):
+        return getattr(self._source.remote, name)
 
 
 def _unlinked(repo: Repo, digest: str) -> bool:

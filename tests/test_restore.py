@@ -95,6 +95,16 @@ def test_restore_replaces_a_damaged_local_copy_from_the_remote(two: Work):
     two.ok("restore", "a.txt")
     assert (two.root / "a.txt").read_text() == "two\n"
     assert Path(stored).read_bytes() == b"two\n"
+    assert object_path(two, hash_bytes(b"tw0\n")).read_bytes() == b"tw0\n", "the damaged copy is moved aside"
+    assert porcelain(two) == ""
+
+
+def test_restore_from_the_local_store_needs_no_remote(two: Work, tmp_path: Path):
+    os.rename(tmp_path / "home" / "store", tmp_path / "away")
+    os.unlink(two.root / "a.txt")
+    two.ok("restore", "a.txt")
+    assert (two.root / "a.txt").read_text() == "two\n"
+    two.ok("checkout", "HEAD", "--", "d/b")
     assert porcelain(two) == ""
 
 
