@@ -16,26 +16,27 @@ from .index import MISSING, SKIP_WORKTREE, _check, _compare, _decode
 from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
-VERSION = 2
+VERSION = 3
 
 
-def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str, int]]:
-    """(path, state) of every entry not CLEAN and not skip-worktree."""
+def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str, int, int]]:
+    """(path, state, position in the index) of every entry not CLEAN and not
+    skip-worktree."""
     version, count, _ = _check(data, "index")
     if version != 3:
         raise ValueError("not a version 3 index")
     out = []
-    for path, e in _decode(data, "index", version, count).items():
+    for position, (path, e) in enumerate(_decode(data, "index", version, count).items()):
         if e[7] & SKIP_WORKTREE:
             continue
         try:
             st = _lstat_below(root, path)
         except OSError:
-            out.append((path, MISSING))
+            out.append((path, MISSING, position))
             continue
         state = _compare(e, st, since_ns)
         if state:
-            out.append((path, state))
+            out.append((path, state, position))
     return out
 
 

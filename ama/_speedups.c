@@ -5,12 +5,13 @@
  * attention. Its pure-Python twin with the same signatures is
  * ama/_purecore.py; ama/policy.py chooses between them.
  *
- *   check(data, root, since_ns, threads) -> [(path, state), ...]
+ *   check(data, root, since_ns, threads) -> [(path, state, position), ...]
  *       lstat every entry not marked skip-worktree, in index order, relative
  *       to per-directory fds opened component by component with O_NOFOLLOW
  *       (a symlink is never followed out of the work tree), and compare it
  *       with the entry including the racy rule. Only entries that are not
- *       CLEAN are returned. The index is split over `threads` threads that
+ *       CLEAN are returned, with their position in the index. The index
+ *       is split over `threads` threads that
  *       run with the GIL released.
  *   walk(data, root, cache=b"", cutoff_ns=0)
  *           -> ([untracked file, ...], [untracked directory, ...], records, hits)
@@ -38,7 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CORE_VERSION 2
+#define CORE_VERSION 3
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the index is little-endian; this core reads it in place"
@@ -349,7 +350,8 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
     } else if ((result = PyList_New(0)) != NULL) {
         for (int t = 0; t < threads && result; t++) {
             for (Py_ssize_t k = 0; k < jobs[t].n; k++) {
-                PyObject *item = Py_BuildValue("(Ni)", path_str(&ix, jobs[t].out[k].index), jobs[t].out[k].state);
+                PyObject *item = Py_BuildValue("(Nin)", path_str(&ix, jobs[t].out[k].index), jobs[t].out[k].state,
+                                               jobs[t].out[k].index);
                 if (!item || PyList_Append(result, item) != 0) {
                     Py_XDECREF(item);
                     Py_CLEAR(result);
@@ -836,7 +838,7 @@ release:
 }
 
 static PyMethodDef methods[] = {
-    {"check", core_check, METH_VARARGS, "check(data, root, since_ns, threads) -> [(path, state)]"},
+    {"check", core_check, METH_VARARGS, "check(data, root, since_ns, threads) -> [(path, state, position)]"},
     {"walk", core_walk, METH_VARARGS,
      "walk(data, root, cache=b'', cutoff_ns=0) -> (untracked files, untracked directories, records, hits)"},
     {NULL, NULL, 0, NULL},

@@ -155,6 +155,22 @@ class Index:
             self._raw = None
         return entries
 
+    def snapshots_at(self, positions: dict[str, int]) -> dict[str, Snapshot]:
+        """path -> Snapshot for paths at these entry numbers of the file as
+        read (what the compiled core reports), straight from its bytes: the
+        few entries a status must look at again cost no decoding of the
+        rest. {} unless the file is version 3 and not yet decoded."""
+        raw = self.raw_v3()
+        if raw is None:
+            return {}
+        count = self._raw[3]
+        digests_at = HEADER.size + count * STAT.size
+        out = {}
+        for path, i in positions.items():
+            at = digests_at + i * DIGEST.size
+            out[path] = Snapshot(raw[at : at + DIGEST.size].hex(), *STAT.unpack_from(raw, HEADER.size + i * STAT.size))
+        return out
+
     def raw_v3(self) -> bytes | None:
         """The file's bytes if read as version 3 and not yet decoded."""
         if self._raw is not None and self._raw[2] == 3:

@@ -80,6 +80,14 @@ class _Walk:
         self.clean: list[str] = []
         self._tracked_dirs: set[str] | None = None
         self.dircache: tuple[bytes, bytes] | None = None
+        # Snapshots of the entries the compiled core reported, read from the
+        # index bytes (index.snapshots_at): looked up again without decoding.
+        self.reported: dict[str, object] = {}
+
+    def staged(self, rel: str):
+        """``rel``'s index entry (a Snapshot), or None."""
+        found = self.reported.get(rel)
+        return found if found is not None else self.index.get(rel)
 
     @property
     def compare(self):
@@ -104,7 +112,7 @@ class _Walk:
         elif state == NOT_FILE:
             self.changes.append(Change(rel, TYPECHANGE))
         elif state == CHANGED:
-            damaged = self.repo.store.shares_inode(self.index.digest(rel), st)
+            damaged = self.repo.store.shares_inode(self.staged(rel).digest, st)
             self.changes.append(Change(rel, DAMAGED if damaged else MODIFIED))
         else:  # RACY, TOUCHED, REPLACED: the content decides
             self.to_hash.append(rel)
@@ -242,7 +250,9 @@ class _Walk:
         entries it returns. Returns the missing paths."""
         root = self.repo.root
         missing = []
-        for rel, state in core.check(data, root, self.index.mtime_ns, jobs):
+        found = core.check(data, root, self.index.mtime_ns, jobs)
+        self.reported = self.index.snapshots_at({rel: position for rel, _, position in found})
+        for rel, state, _ in found:
             st = None
             if state != MISSING:
                 try:
@@ -393,7 +403,7 @@ def _decide_by_hash(repo: Repo, w: _Walk, report: Report) -> None:
     items = [(repo.abspath(rel), rel) for rel in w.to_hash]
     for rel, digest, st in hash_paths(items, tolerant=True):
         report.hashed += 1
-        staged = index.get(rel)
+        staged = w.staged(rel)
         if digest is None:
             gone = not os.path.lexists(repo.abspath(rel))
             w.changes.append(Change(rel, DELETED if gone else UNREADABLE))
@@ -427,7 +437,7 @@ def _classify_missing(repo: Repo, index: Index, w: _Walk, missing: list[str], pa
     for path, ino in candidates.items():
         by_inode.setdefault(ino, []).append(path)
     for rel in missing:
-        e = index.get(rel)
+        e = w.staged(rel)
         target = None
         for cand in by_inode.get(e.ino, ()):
             try:

@@ -202,3 +202,16 @@ def test_skip_worktree_entry_is_not_deleted_and_is_carried_into_write_tree(repo,
     assert ok(ama("status", "--porcelain")).out == "A  kept.bin\nA  sparse/away.bin\n"
     assert ok(ama("write-tree")).out.strip() == tree
     assert read_index(repo)["sparse/away.bin"].flags & 1
+
+
+def test_snapshots_at_positions_are_the_entries_without_decoding(tmp_path):
+    index = Index()
+    for i, name in enumerate(["b/x", "a", "c", "b/y"]):
+        index.add(name, f"{i:064x}", os.lstat(write(tmp_path / name, b"x" * i)))
+    path = str(tmp_path / "index")
+    write_index(path, index)
+    loaded = Index.load(path)
+    positions = {p: i for i, p in enumerate(sorted(["b/x", "a", "c", "b/y"]))}
+    snaps = loaded.snapshots_at({p: positions[p] for p in ("c", "b/x")})
+    assert loaded.raw_v3() is not None
+    assert snaps == {"c": loaded.get("c"), "b/x": loaded.get("b/x")}

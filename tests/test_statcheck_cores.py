@@ -182,8 +182,8 @@ def test_check_never_follows_a_symlinked_directory_out_of_the_work_tree(repo, am
     index = Index.load(str(repo / ".ama" / "index"))
     from ama import _speedups
 
-    assert _speedups.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
-    assert _purecore.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6)]
+    assert _speedups.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6, 0)]
+    assert _purecore.check(index.raw_v3(), str(repo), index.mtime_ns, 1) == [("d/a.bin", 6, 0)]
 
 
 def test_version_names_the_active_core(tmp_path, ama_env):
@@ -192,7 +192,7 @@ def test_version_names_the_active_core(tmp_path, ama_env):
     def version(policy: str) -> str:
         return ok(run_ama("--version", cwd=tmp_path, env={**ama_env, "AMA_MODULE_POLICY": policy})).out
 
-    assert "core: compiled (ama._speedups version 2)" in version("c")
+    assert "core: compiled (ama._speedups version 3)" in version("c")
     assert "core: compiled" in version("allow")
     assert "core: pure Python" in version("py")
     assert "expected c, allow or py" in version("bogus")
@@ -205,3 +205,25 @@ def test_an_unknown_policy_is_a_usage_error(repo, ama, ama_env):
     ok(ama("add", "a.bin"))
     r = run_ama("status", cwd=repo, env={**ama_env, "AMA_MODULE_POLICY": "fast"})
     assert "AMA_MODULE_POLICY='fast': expected c, allow or py" in one_line_error(r, 2)
+
+
+def test_the_entries_the_core_reports_are_looked_up_without_decoding_the_index(repo, ama, monkeypatch):
+    from ama import statcheck
+    from ama.repo import Repo
+
+    for name in ("a.bin", "d/b.bin", "d/c.bin", "d/e.bin"):
+        write(repo / name, name.encode() * 3)
+    ok(ama("add", "."))
+    for name, data in (("a.bin", b"grown, so modified"), ("d/e.bin", b"same size, new bytes!")):
+        write(repo / "new.tmp", data)  # saved as editors do: a new inode, hashed
+        os.replace(repo / "new.tmp", repo / name)
+    (repo / "d" / "b.bin").unlink()
+    os.rename(repo / "d" / "c.bin", repo / "d" / "moved.bin")
+    monkeypatch.setattr(policy, "_core", __import__("ama._speedups").__dict__["_speedups"])
+    r = Repo(str(repo))
+    index = r.load_index()
+    report = statcheck.check(r, index)
+    assert index.raw_v3() is not None  # never decoded
+    assert sorted((c.path, c.state, c.new_path) for c in report.changes) == [
+        ("a.bin", statcheck.MODIFIED, None), ("d/b.bin", statcheck.DELETED, None),
+        ("d/c.bin", statcheck.RENAMED, "d/moved.bin"), ("d/e.bin", statcheck.MODIFIED, None)]
