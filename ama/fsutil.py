@@ -119,11 +119,22 @@ def open_partial(directory: str, digest: str) -> tuple[OpenFile, bool]:
             return OpenFile(fd, name), True
     except BlockingIOError:
         pass
+    except OSError as e:
+        # A file system without locks: no resuming there, a fresh file.
+        if e.errno not in _NO_LOCKS:
+            os.close(fd)
+            raise
+        os.close(fd)
+        unlink_quietly(name)
+        return new_temp(directory), False
     except BaseException:
         os.close(fd)
         raise
     os.close(fd)
     return new_temp(directory), False
+
+
+_NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)
 
 
 def _same_file(path: str, fd: int) -> bool:
@@ -371,7 +382,7 @@ class Lock:
         except BlockingIOError:
             return False
         except OSError as e:
-            if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            if e.errno in _NO_LOCKS:
                 raise AmaError(
                     f"{self.path}: the filesystem does not support file locks ({e.strerror}); "
                     "ama needs flock(2) here",

@@ -327,3 +327,21 @@ def test_a_download_stopped_with_ctrl_c_keeps_only_a_resumable_partial(tmp_path:
     remote.get_object(large, str(out / "large"), got.append)
     assert sum(got) == len(data) - 16 * MIB
     assert (out / "large").read_bytes() == data
+
+
+def test_without_file_locks_a_download_starts_afresh_and_still_works(remote, tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    data = big(13, 12 * MIB)
+    digest = stored(remote, tmp_path, data)
+    out = download_dir(tmp_path)
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(fsutil.fcntl, "flock", no_locks)
+
+    remote.get_object(digest, str(out / "obj"))
+
+    assert (out / "obj").read_bytes() == data
+    assert sorted(p.name for p in out.iterdir()) == ["obj"]
