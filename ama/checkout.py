@@ -222,13 +222,7 @@ def materialize(
         written = removed = 0
         # Removals first: a file of the version may take the place of a
         # directory that held only removed files, or the other way round.
-        for path in sorted(leaving):
-            try:
-                os.unlink(repo.abspath(path))
-                removed += 1
-            except FileNotFoundError:
-                pass
-            _prune_empty_dirs(repo, os.path.dirname(path))
+        removed += _remove_files(repo, sorted(leaving))
         replaced: list[str] = []
         for path, digest, content, size, mode in to_place:
             try:
@@ -251,13 +245,7 @@ def materialize(
         except OSError as e:
             raise _stopped(".ama/index", e, replaced, removed) from e
         failpoint.hit("checkout-index-written")
-        for path in dematerialise:
-            try:
-                os.unlink(repo.abspath(path))
-                removed += 1
-            except FileNotFoundError:
-                pass
-            _prune_empty_dirs(repo, os.path.dirname(path))
+        removed += _remove_files(repo, dematerialise)
     from .pointer import write_pointer
     from .refs import write_head
 
@@ -437,6 +425,20 @@ def place(repo: Repo, digest: str, full: str, mode: str, shared_ok: bool = True)
     except FileNotFoundError:
         pass
     return os.lstat(full)
+
+
+def _remove_files(repo: Repo, paths) -> int:
+    """Unlink work-tree ``paths`` (already gone is fine), pruning the
+    directories they leave empty; how many were removed."""
+    removed = 0
+    for path in paths:
+        try:
+            os.unlink(repo.abspath(path))
+            removed += 1
+        except FileNotFoundError:
+            pass
+        _prune_empty_dirs(repo, os.path.dirname(path))
+    return removed
 
 
 def _prune_empty_dirs(repo: Repo, rel_dir: str) -> None:
