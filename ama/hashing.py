@@ -141,6 +141,23 @@ def hash_path(path: str, display: str | None = None) -> tuple[str, os.stat_resul
         os.close(fd)
 
 
+# Below this many bytes in all (and a thousand files), hashing in this
+# thread is faster than starting a pool: ~20 ms of import and start-up.
+SERIAL_BYTES = 8 << 20
+
+
+def _total_size(items: list[tuple[str, str]]) -> int:
+    total = 0
+    for path, _ in items:
+        try:
+            total += os.lstat(path).st_size
+        except OSError:
+            pass  # hash_path reports it
+        if total >= SERIAL_BYTES:
+            break
+    return total
+
+
 def hash_paths(
     paths: Iterable[tuple[str, str]], jobs: int | None = None, tolerant: bool = False
 ) -> Iterator[tuple[str, str | None, os.stat_result | None]]:
@@ -163,7 +180,8 @@ def hash_paths(
             return item[1], None, None
         return item[1], digest, st
 
-    if jobs <= 1 or len(items) < 64:
+    if jobs <= 1 or len(items) < 64 or (len(items) < 1024 and _total_size(items) < SERIAL_BYTES):
+        # A thread pool (and importing it) costs more than it saves here.
         yield from map(one, items)
         return
     from concurrent.futures import ThreadPoolExecutor

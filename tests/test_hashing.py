@@ -1,5 +1,6 @@
 """Content ids are BLAKE3-256 and agree with b3sum, whichever path hashes them."""
 
+import os
 import random
 import subprocess
 
@@ -7,7 +8,7 @@ import pytest
 from blake3 import blake3
 from conftest import has_b3sum, ok, write
 
-from ama.hashing import EMPTY_ID, MMAP_THRESHOLD, hash_path
+from ama.hashing import EMPTY_ID, MMAP_THRESHOLD, hash_path, hash_paths
 
 MIB = 1024 * 1024
 _rng = random.Random(20240611)
@@ -79,3 +80,35 @@ def test_hash_object_w_stores_content_under_its_id(sample_files, ama, repo):
     assert (repo / ".ama" / "objects" / digest[:2] / digest[2:]).read_bytes() == data
     assert ok(ama("cat-file", "-s", digest)).out.strip() == "1024"
     assert ok(ama("cat-file", "-p", digest, binary=True)).out == data
+
+
+
+@pytest.mark.parametrize(("count", "size", "pooled"), [(100, 10, False), (1100, 10, True), (70, 150_000, True)],
+                         ids=["few-small-serial", "many-pooled", "large-pooled"])
+def test_hash_paths_yields_each_id_in_order_serial_or_pooled(tmp_path, monkeypatch, count, size, pooled):
+    """A few small files hash in the calling thread (a pool costs more than
+    it saves), many or large ones in a pool; either way the ids come back in
+    order, and a vanished file is None."""
+    import concurrent.futures
+
+    pools = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, *a, **kw):
+            pools.append(1)
+            super().__init__(*a, **kw)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+    rng = random.Random(count)
+    items, want = [], []
+    for i in range(count):
+        data = rng.randbytes(size)
+        path = tmp_path / f"f{i:05d}"
+        path.write_bytes(data)
+        items.append((str(path), f"f{i:05d}"))
+        want.append((f"f{i:05d}", blake3(data).hexdigest()))
+    os.unlink(items[7][0])
+    want[7] = ("f00007", None)
+    got = [(name, digest) for name, digest, _ in hash_paths(items, jobs=4, tolerant=True)]
+    assert got == want
+    assert bool(pools) == pooled
