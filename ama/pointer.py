@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import Corrupt
 from .fsutil import atomic_write
-from .records import is_class_name, is_hex64
+from .names import is_class_name, is_hex64
 from .repo import Repo
 
 POINTER_FILE = ".ama-asset"
