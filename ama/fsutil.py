@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import time
 
 from .errors import EXIT_IO, AmaError, LockHeld
@@ -289,7 +290,7 @@ def remove_stale_temps(directory: str, dry_run: bool = False) -> list[tuple[str,
             st = os.lstat(path)
         except FileNotFoundError:
             continue
-        if not (os.path.isfile(path) and not os.path.islink(path)) or not temp_owner_gone(name, st, now):
+        if not stat.S_ISREG(st.st_mode) or not temp_owner_gone(name, st, now):
             continue
         try:
             if not dry_run and not remove_temp(path):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from . import failpoint
 from .checkout import MARKER
+from .errors import UsageError
 from .index import Index
 from .objects import Commit, object_type, reachable
 from .pending import Pending
@@ -28,6 +29,16 @@ from .refs import list_refs, read_head
 from .repo import Repo
 
 DAY = 86400
+
+
+def refuse_shared_store(repo: Repo, command: str) -> None:
+    """gc and prune remove from the store what this work tree does not
+    use; a store set by ``core.objects`` may serve others they cannot see."""
+    if repo.config.get("core.objects"):
+        raise UsageError(
+            f"core.objects puts the store at {repo.objects_dir}, which other work trees may share; "
+            f"{command} cannot see what they use, so it does not run there"
+        )
 
 
 @dataclass

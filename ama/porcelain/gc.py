@@ -46,6 +46,7 @@ from ..pending import Pending
 from ..refs import list_refs, read_head
 from ..remotes import open_repo_remote
 from ..repo import Repo
+from ..retention import refuse_shared_store
 from ..txnlock import TxnLock
 
 HEX = frozenset("0123456789abcdef")
@@ -78,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.remote and not args.expire_reservations:
         return _collect_remote(args)
     repo = Repo.discover()
-    if repo.config.get("core.objects"):
-        raise UsageError(
-            f"core.objects puts the store at {repo.objects_dir}, which other work trees may share; "
-            f"gc cannot see what they use, so it does not run there"
-        )
+    refuse_shared_store(repo, "gc")
     with TxnLock(repo), repo.locked_index() as (_lock, index):
         pending = Pending.load(repo)
         keep = reachable(repo, index, pending)

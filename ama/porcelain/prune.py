@@ -24,7 +24,7 @@ from ..pending import Pending
 from ..remote.base import short
 from ..remotes import default_name, open_repo_remote
 from ..repo import Repo
-from ..retention import check_remote_holds, plan, remove_contents
+from ..retention import check_remote_holds, plan, refuse_shared_store, remove_contents
 from ..txnlock import TxnLock
 
 
@@ -48,11 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     repo = Repo.discover()
-    if repo.config.get("core.objects"):
-        raise UsageError(
-            f"core.objects puts the store at {repo.objects_dir}, which other work trees may share; "
-            f"prune cannot see what they use, so it does not run there"
-        )
+    refuse_shared_store(repo, "prune")
     with TxnLock(repo), repo.locked_index() as (_lock, index):
         result = plan(repo, index, Pending.load(repo), args.keep, args.keep_days, time.time())
         if not result.older:
