@@ -1,4 +1,5 @@
-"""pair.py ROOT N [label]: alternate git status, ama status (C core), git -c core.untrackedCache=true status;
+"""pair.py ROOT N [label]: alternate git status, ama status (C core), git -c core.untrackedCache=true status
+(on its own copy ROOT/g-uc, made from ROOT/g);
 median of paired ratios vs git status (each run paired with the git run before it)."""
 import os
 import statistics
@@ -12,7 +13,7 @@ ama = os.environ.get("AMA", str(Path(__file__).resolve().parents[2] / ".venv" / 
 env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 env["AMA_HOME"] = env["HOME"] = os.path.join(root, "home")
 cmds = {"git": (["git", "status"], "g"), "ama": ([ama, "status"], "a"),
-        "git-uc": (["git", "-c", "core.untrackedCache=true", "status"], "g")}
+        "git-uc": (["git", "-c", "core.untrackedCache=true", "status"], "g-uc")}
 if os.environ.get("PY"):
     cmds["ama-py"] = ([ama, "status"], "a")
 def t(name):
@@ -21,6 +22,12 @@ def t(name):
     s = time.perf_counter()
     subprocess.run(argv, cwd=os.path.join(root, side), env=e, stdout=subprocess.DEVNULL, check=True)
     return time.perf_counter() - s
+# git's default (core.untrackedCache unset) *keeps* an untracked cache it finds in
+# the index, so one git-uc run on the same copy would turn the git row into a
+# second git-uc row: the cache gets its own copy, and the default copy has none.
+subprocess.run(["git", "update-index", "--no-untracked-cache"], cwd=os.path.join(root, "g"), env=env, check=True)
+if not os.path.isdir(os.path.join(root, "g-uc")):
+    subprocess.run(["cp", "-a", os.path.join(root, "g"), os.path.join(root, "g-uc")], check=True)
 for name in cmds:  # warm-up
     t(name)
     t(name)
