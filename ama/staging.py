@@ -356,6 +356,12 @@ def move_entries(repo: Repo, lock, index: Index, moves: list[tuple[str, str, str
         try:
             st = os.lstat(full_old)
         except FileNotFoundError:
+            if any(index.is_skip_worktree(p) for p in index.paths_under([old])):
+                # Staged but outside the sparse set: nothing on disk to move
+                # (git mv refuses these too without --sparse).
+                raise BadPath(
+                    f"{shown}: is not materialised (outside the sparse set); 'ama sparse add {old}' first"
+                ) from None
             raise BadPath(f"{shown}: no such file or directory") from None
         if statmod.S_ISDIR(st.st_mode):
             paths = [p for p in index.paths_under([old]) if p != old]
@@ -373,6 +379,12 @@ def move_entries(repo: Repo, lock, index: Index, moves: list[tuple[str, str, str
         plan.append((old, new, full_old, full_new, [(p, new + p[len(old):]) for p in paths]))
     if dry_run:
         return [(old, new) for old, new, *_ in plan]
+    # Materialised files moved outside the sparse set widen it (as 'ama add'
+    # does) before anything moves: a set too wide costs nothing, one too
+    # narrow would take them out of the work tree at the next reapply.
+    from .sparse import widen
+
+    widen(repo, [q for *_, renames in plan for p, q in renames if not index.is_skip_worktree(p)])
     done: list[tuple[str, str]] = []
     try:
         for _old, _new, full_old, full_new, renames in plan:

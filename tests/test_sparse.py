@@ -277,3 +277,25 @@ def test_changing_the_set_keeps_what_is_staged(sparse: Work):
     sparse.ok("sparse", "disable")
     assert (sparse.root / "reads" / "a.fq").read_text() == "a2\n"
     assert (sparse.root / "reads" / "new.fq").read_text() == "new\n"
+
+
+def test_mv_of_an_unmaterialised_file_says_so_and_moves_nothing(sparse: Work):
+    line = one_line_error(sparse("mv", "ref/g.fa", "g.fa"), 4)
+    assert "ref/g.fa: is not materialised (outside the sparse set); 'ama sparse add ref/g.fa' first" in line
+    assert "ref/g.fa" in sparse.lines("ls-files")
+    sparse.ok("sparse", "add", "ref/")
+    sparse.ok("mv", "ref/g.fa", "g.fa")
+    assert (sparse.root / "g.fa").read_text() == "g1\n"
+
+
+def test_mv_out_of_the_sparse_set_widens_it_and_keeps_what_is_not_materialised(sparse: Work):
+    sparse.ok("mv", "reads", "moved")
+    assert work_files(sparse) == ["moved/a.fq"]
+    assert "/moved/a.fq" in sparse.ok("sparse", "list").out
+    sparse.ok("sparse", "reapply")
+    assert work_files(sparse) == ["moved/a.fq"], "the moved file stays materialised"
+    assert set(sparse.lines("ls-files")) == {"moved/a.fq", "moved/raw/r.bin", "ref/g.fa", "top.txt"}
+    assert sparse.ok("status", "--porcelain").out.splitlines() == [
+        "R  reads/a.fq -> moved/a.fq",
+        "R  reads/raw/r.bin -> moved/raw/r.bin",
+    ]
