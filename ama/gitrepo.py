@@ -33,7 +33,7 @@ def open_git(start: str):
         return None
 
 
-def note_git_init(repo) -> None:
+def note_git_init(repo, quiet: bool = False) -> None:
     """Inside a git work tree, make git ignore ``.ama/`` (only that: the data
     files stay the user's decision) and say so."""
     git_root = find_git_dir(repo.root)
@@ -62,8 +62,11 @@ def note_git_init(repo) -> None:
         if existing and not existing.endswith(b"\n"):
             f.write(b"\n")
         f.write(line)
-    ui.info(f"git repository found at {git_root}: added '/.ama/' to {os.path.relpath(path)} "
-            "(your data files are not ignored: that stays your decision)")
+    if not quiet:
+        ui.info(
+            f"git repository found at {git_root}: added '/.ama/' to {os.path.relpath(path)} "
+            "(your data files are not ignored: that stays your decision)"
+        )
 
 
 def pointer_staging_note(repo) -> str | None:

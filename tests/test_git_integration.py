@@ -87,6 +87,16 @@ def test_init_at_the_top_of_git_tells_the_user(tmp_path, genv):
     assert git("check-ignore", "-q", ".ama/index", cwd=top, env=genv).rc == 0
 
 
+def test_init_quiet_prints_nothing_and_still_makes_git_ignore_dot_ama(tmp_path, genv):
+    top = tmp_path / "top"
+    top.mkdir()
+    git("init", "-q", "-b", "main", cwd=top, env=genv)
+    r = ok(run_ama("init", "-q", cwd=top, env=genv))
+    assert (r.out, r.err) == ("", "")
+    assert (top / ".gitignore").read_text() == "/.ama/\n"
+    assert (top / ".ama" / "index").exists() or (top / ".ama").is_dir()
+
+
 def test_init_leaves_gitignore_alone_when_git_already_ignores_ama(tmp_path, genv):
     top = tmp_path / "top"
     top.mkdir()

@@ -31,6 +31,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remote", metavar="URL", help="remote URL: a directory or s3://bucket/prefix")
     p.add_argument("--endpoint", help="S3 endpoint URL (for S3-compatible services)")
     p.add_argument("--linkmode", choices=LINK_MODES, help="how contents enter the store (default: auto)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,10 +74,11 @@ def run(args: argparse.Namespace) -> int:
             head.cls = cls
             write_head(repo, head)
     verb = "Reinitialized existing" if existed else "Initialized empty"
-    ui.info(f"{verb} ama repository in {repo.ama_dir} (class {read_head(repo).cls}, remote {config.get('remote.origin.url')})")
+    if not args.quiet:
+        ui.info(f"{verb} ama repository in {repo.ama_dir} (class {read_head(repo).cls}, remote {config.get('remote.origin.url')})")
     if args.remote or args.endpoint:
         probe_remote(repo, "origin")
     from ..gitrepo import note_git_init
 
-    note_git_init(repo)
+    note_git_init(repo, args.quiet)
     return 0
