@@ -15,11 +15,14 @@ import errno
 import mmap
 import os
 import stat
-from collections.abc import Iterable, Iterator
 
 from blake3 import blake3
 
 from .errors import BadPath
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 # Below this size one read() is cheaper than setting up an mmap and threads.
 MMAP_THRESHOLD = 4 << 20

@@ -7,11 +7,13 @@ script of plumbing commands reproduces the ids ``ama commit`` produces.
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Collection, Iterable
-
 from .errors import Corrupt
 from .names import MAX_DEPTH, is_hex64
+from .tuples import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable
 
 TREE_MAGIC = b"ama-tree 1\n"
 COMMIT_MAGIC = b"ama-commit 1\n"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-from collections import namedtuple
 
 from .fsutil import is_temp_name, write_all
 from .hashing import hash_paths
@@ -29,6 +28,7 @@ from .index import CHANGED, MISSING, NOT_FILE, Index
 from .index import CLEAN as UNCHANGED
 from .names import is_reserved_dir
 from .repo import Repo
+from .tuples import namedtuple
 
 CLEAN = "clean"
 MODIFIED = "modified"
