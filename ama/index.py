@@ -487,6 +487,20 @@ def _map(f, size: int) -> bytes | mmap.mmap:
     return f.read()
 
 
+def file_checksum(path: str) -> bytes | None:
+    """The checksum of the index file at ``path`` as it is now, read alone
+    (its trailer names its content: equal trailers, same index), or None
+    if there is no index."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < HEADER.size + TRAILER_SIZE:
+                return None
+            return os.pread(f.fileno(), TRAILER_SIZE, size - TRAILER_SIZE)
+    except FileNotFoundError:
+        return None
+
+
 def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, _Entry], str | None]:
     version, count, tree = _check(data, path)
     return _decode(data, path, version, count), tree

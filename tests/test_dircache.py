@@ -109,6 +109,25 @@ def test_status_in_process_writes_the_cache(tree, ama, monkeypatch, core):
     assert walk(core, tree)[3] == 3
 
 
+def test_status_does_not_cache_for_an_index_written_since_its_walk(tree, ama, monkeypatch, core):
+    # The records describe the index walked: another index in its place by
+    # the time status takes the lock gets no cache (its checksum differs).
+    from ama import statcheck
+    from ama.repo import Repo
+
+    if core is _purecore:
+        pytest.skip("the fused Python walk writes no cache")
+    monkeypatch.setattr(dircache, "cutoff", lambda now_ns: now_ns + 3600 * 10**9)
+    monkeypatch.setattr(policy, "_core", core)
+    repo = Repo(str(tree))
+    report = statcheck.check(repo, repo.load_index())
+    write(tree / "late.bin", b"late")
+    ok(ama("add", "late.bin"))
+    assert not (tree / ".ama" / dircache.FILE).exists()
+    statcheck.apply_refresh(repo, report)
+    assert not (tree / ".ama" / dircache.FILE).exists()
+
+
 def test_a_hit_lists_the_recorded_names_without_reading_the_directory(tree, core):
     _, _, records, _ = walk(core, tree)
     # Forge the record of d/: same stat, one more untracked name. A walk that
