@@ -299,3 +299,12 @@ def test_mv_out_of_the_sparse_set_widens_it_and_keeps_what_is_not_materialised(s
         "R  reads/a.fq -> moved/a.fq",
         "R  reads/raw/r.bin -> moved/raw/r.bin",
     ]
+
+
+def test_status_says_the_tree_is_sparse_and_how_much_is_materialised(sparse: Work, origin: Work):
+    lines = sparse.lines("status")
+    assert lines[1] == "You are in a sparse work tree: 1 of 4 tracked files are materialised ('ama sparse list' shows the set)"
+    assert sparse.ok("status", "--porcelain").out == "", "scripts see no change"
+    sparse.ok("sparse", "disable")
+    assert not any("sparse" in line for line in sparse.lines("status"))
+    assert not any("sparse" in line for line in origin.lines("status"))

@@ -8,8 +8,11 @@ are gitignore-style and include what they match; "!PATTERN" excludes again
 HEAD again with what is staged on top of it: newly included files are
 fetched (verified) and written, newly excluded ones are removed from the
 work tree (not without --force if they have changes) and stay in the index
-as not materialised: status does not report them, commit keeps them as they
-are staged. "ama add" of a path outside the set widens it. The set is kept in
+as not materialised: status does not report them (its long form says how
+many of the tracked files are materialised), commit keeps them as they are
+staged. "ama add" of a path outside the set widens it, and so does "ama mv" of a
+materialised file out of it; "ama mv" of a file that is not materialised is
+refused ("ama sparse add" it first). The set is kept in
 .ama/sparse. A killed "ama sparse" leaves a valid work tree: each file is
 either materialised and staged so, or not and staged so; running it again,
 or "ama sparse reapply", finishes it.

@@ -144,13 +144,29 @@ def run(args: argparse.Namespace) -> int:
         _porcelain(staged, renames, report.changes, untracked, args.z, pending, refs)
     else:
         originals = _remote_has_originals(repo, index, report.changes)
-        _human(repo, head, staged, renames, report.changes, untracked, pending, originals, refs, len(outside))
+        _human(repo, head, staged, renames, report.changes, untracked, pending, originals, refs, len(outside),
+               _sparse_note(repo, index))
         if not args.refs and (count := len(index.reference_paths())):
             ui.info(f"{count} path(s) are references to bytes that stay at their source ('ama status --refs' checks them)")
     return 0
 
 
 UNTRACKED_MODES = ("no", "normal", "all")
+
+
+def _sparse_note(repo: Repo, index) -> str | None:
+    """How much of the index a sparse work tree materialises (as git says
+    "You are in a sparse checkout with N% of tracked files present")."""
+    import os
+
+    from ..sparse import FILE
+
+    if not index or not os.path.exists(repo.path(FILE)):
+        return None
+    total = len(index)
+    present = total - len(index.skip_worktree_paths())
+    return (f"You are in a sparse work tree: {present:,} of {total:,} tracked files are materialised "
+            "('ama sparse list' shows the set)")
 
 
 def _untracked_mode(repo: Repo) -> str:
@@ -226,12 +242,15 @@ def _porcelain(staged, renames, changes, untracked, z: bool, pending, refs) -> N
         ui.out(end.join(records), end=end)
 
 
-def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals, refs, outside: int) -> None:
+def _human(repo: Repo, head, staged, renames, changes, untracked, pending, originals, refs, outside: int,
+           sparse: str | None = None) -> None:
     lines = []
     if head.asset:
         lines.append(f"On asset {head.asset}" + (f", version {head.version}" if head.version else ""))
     else:
         lines.append(f"On asset class {head.cls} (no commits yet)")
+    if sparse:
+        lines.append(sparse)
     if pending:
         if pending is UNREADABLE_PENDING:
             lines.append(ui.styled("A commit is pending but .ama/PENDING cannot be read.", "red"))
