@@ -301,7 +301,7 @@ class Bench:
     def fresh_repo(self, tool: str, root: Path, remote: str | None = None) -> None:
         """Remove `tool`'s metadata from `root` and initialise it again (untimed)."""
         self.state.pop(root, None)
-        for name in (".ama", ".git", ".dvc", ".dvcignore", "data.dvc", "big.bin.dvc", ".gitignore"):
+        for name in (".ama", ".ama-asset", ".git", ".dvc", ".dvcignore", "data.dvc", "big.bin.dvc", ".gitignore"):
             p = root / name
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p)
