@@ -73,13 +73,14 @@ man: install
 	$(BIN)/python scripts/make_man.py man
 	$(MAKE) -s $(VENV)/share/man/man1/ama.1
 
+# BENCH_ARGS: more options for bench/run.py, e.g. BENCH_ARGS="--only status --repeat 9"
 bench: install
 	bash bench/setup_peers.sh
-	$(BIN)/python bench/run.py --markdown docs/benchmarks.md
+	$(BIN)/python bench/run.py --markdown docs/benchmarks.md $(BENCH_ARGS)
 
 bench-quick: install
 	bash bench/setup_peers.sh
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -26,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data  # noqa: E402
 import report  # noqa: E402
 import suite  # noqa: E402
-from timing import first_line, measure  # noqa: E402
+from timing import Result, first_line, measure_side_by_side, paired_ratios  # noqa: E402
 
-GROUPS = ("hash", "add", "annex", "real", "status", "startup", "push", "clone", "get", "s3", "memory")
+GROUPS = "hash add annex real rm commit status startup push clone get fsck mirror s3 memory".split()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -143,7 +144,7 @@ def git_commit() -> str | None:
     return r.stdout.strip() + (" + uncommitted changes to ama/" if changed.stdout.strip() else "")
 
 
-def dataset_notes(ctx: suite.Bench, results: dict) -> dict[str, str]:
+def dataset_notes(ctx: suite.Bench, keys: set[str]) -> dict[str, str]:
     """Describe the data sets that this run actually generated."""
     out = {}
     s = ctx.scale
@@ -171,9 +172,9 @@ def dataset_notes(ctx: suite.Bench, results: dict) -> dict[str, str]:
                 else f"through the S3 server at {ctx.moto.endpoint}"
             )
         )
-    if any(k.startswith("status-small-edited") for k in results):
+    if any(k.startswith("status-small-edited") for k in keys):
         out["edits"] = f"{s.edits} files rewritten the way editors save (new file renamed over the old)"
-    if any(k.startswith("memory-status") for k in results):
+    if any(k.startswith(("memory-status", "add-memory")) for k in keys):
         if s.memory_entries:
             out["memory"] = f"{s.memory_entries:,} files of a few bytes each, all added and committed"
         else:
@@ -202,28 +203,35 @@ def main(argv: list[str]) -> int:
     only = {g for g in args.only.split(",") if g}
     if only:
         rows = [r for r in rows if only & set(r.groups)]
-    wanted = list(dict.fromkeys(k for r in rows for k in (r.ama, r.peer)))
-    order = [k for k in ops if k in wanted]
+    # One measurement per (ama op, peer op): rows that differ only in metric share it; an
+    # op in several pairs is measured again beside each peer (its setup runs again, as
+    # every setup does what is left to do and no more).
+    pairs = list(dict.fromkeys((r.ama, r.peer) for r in rows))
 
-    print(f"ama bench ({scale.name}): {len(rows)} rows, {len(order)} operations, data in {root}", file=sys.stderr)
+    print(f"ama bench ({scale.name}): {len(rows)} rows, {len(pairs)} pairs, data in {root}", file=sys.stderr)
     run_start = time.monotonic()
     load_before = os.getloadavg()[0]
     if load_before > 0.5 * (os.cpu_count() or 1):
         print(f"warning: the machine is busy (load {load_before:.1f}); timings will be noisy", file=sys.stderr)
-    results = {}
+    measured: dict[tuple[str, str], tuple[Result, Result, float]] = {}
     try:
-        for i, key in enumerate(order, 1):
-            op = ops[key]
-            print(f"[{i}/{len(order)}] {key}: {op.label}", file=sys.stderr, flush=True)
-            op_start = time.monotonic()
-            r = measure(op, args.repeat or op.repeat or repeat, args.warmup, args.timeout, ctx.missing)
-            results[key] = r
-            print(f"    {progress(r)} ({time.monotonic() - op_start:.0f} s)", file=sys.stderr, flush=True)
+        for i, (a, b) in enumerate(pairs, 1):
+            side = (ops[a], ops[b])
+            print(f"[{i}/{len(pairs)}] {a} vs {b}: {side[0].label} | {side[1].label}", file=sys.stderr, flush=True)
+            pair_start = time.monotonic()
+            load = round(os.getloadavg()[0], 2)
+            runs = [args.repeat or o.repeat or repeat for o in side]
+            ra, rb = measure_side_by_side(list(side), runs, args.warmup, args.timeout, ctx.missing)
+            measured[(a, b)] = (ra, rb, load)
+            ratios = paired_ratios(ra, rb)
+            paired = f"; paired ratio {statistics.median(ratios):.2f}x (n={len(ratios)})" if ratios else ""
+            took = f"{time.monotonic() - pair_start:.0f} s, load {load}"
+            print(f"    ama:  {progress(ra)}\n    peer: {progress(rb)}{paired} ({took})", file=sys.stderr, flush=True)
     finally:
         ctx.moto.stop()
 
-    outcomes = [report.outcome(r, results) for r in rows]
-    used_tools = {ops[k].tool for k in order} | ({"s3"} if any("s3" in r.groups for r in rows) else set())
+    outcomes = [report.outcome(r, *measured[(r.ama, r.peer)]) for r in rows]
+    used_tools = {ops[k].tool for p in pairs for k in p} | ({"s3"} if any("s3" in r.groups for r in rows) else set())
     reproduce = "make bench-quick" if args.quick else "make bench"
     if only:
         reproduce += f"   # this run: python bench/run.py {' '.join(argv)}"
@@ -237,7 +245,7 @@ def main(argv: list[str]) -> int:
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "commit": git_commit(),
         "versions": versions(ctx, used_tools),
-        "datasets": dataset_notes(ctx, results),
+        "datasets": dataset_notes(ctx, {k for p in pairs for k in p}),
         "notes": ctx.notes,
     }
     print()
@@ -248,7 +256,14 @@ def main(argv: list[str]) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
-            {"meta": meta, "rows": [o.as_dict() for o in outcomes], "ops": [r.as_dict() for r in results.values()]},
+            {
+                "meta": meta,
+                "rows": [o.as_dict() for o in outcomes],
+                "pairs": [
+                    {"ama": ra.as_dict(), "peer": rb.as_dict(), "load_average": load}
+                    for ra, rb, load in measured.values()
+                ],
+            },
             indent=2,
         )
         + "\n"

@@ -6,6 +6,11 @@ work with the tool's.  Peak memory is taken by GNU time for the ops that ask for
 `wait4`'s ru_maxrss would include the harness's own RSS, which a vfork+exec child
 inherits as its starting high-water mark.  Work that prepares a run (a fresh
 repository, a reset S3 bucket) happens in `before_each`, outside the timed region.
+
+Two commands compared are run alternately, run by run (`measure_side_by_side`), and
+compared by the median of the per-pair ratios (`paired_ratios`): the machine is shared
+and noisy, and a slow spell then lands on both sides of a pair instead of on one
+command's whole block of runs.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ class Result:
             "samples_s": self.samples,
             "cpu_s": self.cpu,
             "peak_rss_kib": self.peak_rss_kib,
+            "rss_kib": self.maxrss_kib,
             "error": self.error,
             "skipped": self.skipped,
         }
@@ -205,43 +211,74 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
-def measure(op: Op, repeat: int, warmup: int, timeout: float, available: Callable[[str], str | None]) -> Result:
-    """Time `op`: setup once, then `warmup` + `repeat` runs, keeping the last `repeat`.
+def measure_side_by_side(
+    ops: list[Op], repeats: list[int], warmup: int, timeout: float, available: Callable[[str], str | None]
+) -> list[Result]:
+    """Time `ops` in turn, run by run: each op's setup once, then rounds of one run of
+    each op (`warmup` rounds first, untimed), so the i-th samples of all the ops were
+    taken next to each other and saw the same load.
 
-    `op.repeat` is only advice to the caller (fewer runs for slow peers); the
-    caller decides."""
-    result = Result(op.key, op.tool, op.label)
-    missing = available(op.tool)
-    if missing:
-        result.skipped = missing
-        return result
+    An op with fewer `repeats` (a slow peer) stops after its last run while the others
+    go on; one that fails or is skipped stops, and the others still run.  A failed op
+    keeps no samples.  `op.repeat` is only advice to the caller; the caller decides."""
+    results = [Result(op.key, op.tool, op.label) for op in ops]
+    for op, result in zip(ops, results, strict=True):
+        result.skipped = available(op.tool)
+        if not result.skipped and op.setup:
+            _attempt(result, op.setup)
+    for i in range(warmup + max(repeats, default=0)):
+        for op, result, n in zip(ops, results, repeats, strict=True):
+            if i < warmup + n and result.error is None and result.skipped is None:
+                keep = i >= warmup
+                _attempt(result, lambda op=op, result=result, keep=keep: _run_once(op, result, timeout, keep))
+    for result in results:
+        if result.error:
+            result.samples.clear()
+            result.cpu.clear()
+            result.maxrss_kib.clear()
+    return results
+
+
+def _run_once(op: Op, result: Result, timeout: float, keep: bool) -> None:
+    if op.before_each:
+        op.before_each()
+    cmd = op.command()
+    cmd.rss = op.rss
+    run = spawn(cmd, timeout)
+    if run.code not in cmd.ok_codes:
+        raise CommandFailed(describe_failure(cmd.argv, run))
+    problem = (op.check and op.check(run.stdout)) or (op.verify and op.verify())
+    if problem:
+        raise CommandFailed(problem)
+    if op.after_each:
+        op.after_each()
+    if keep:
+        result.samples.append(run.wall)
+        result.cpu.append(run.cpu)
+        if run.maxrss_kib is not None:
+            result.maxrss_kib.append(run.maxrss_kib)
+
+
+def _attempt(result: Result, step: Callable[[], None]) -> None:
+    """Run one step of an op; what goes wrong becomes the op's error or skip, never the run's."""
     try:
-        if op.setup:
-            op.setup()
-        for i in range(warmup + repeat):
-            if op.before_each:
-                op.before_each()
-            cmd = op.command()
-            cmd.rss = op.rss
-            run = spawn(cmd, timeout)
-            if run.code not in cmd.ok_codes:
-                raise CommandFailed(describe_failure(cmd.argv, run))
-            problem = (op.check and op.check(run.stdout)) or (op.verify and op.verify())
-            if problem:
-                raise CommandFailed(problem)
-            if op.after_each:
-                op.after_each()
-            if i >= warmup:
-                result.samples.append(run.wall)
-                result.cpu.append(run.cpu)
-                if run.maxrss_kib is not None:
-                    result.maxrss_kib.append(run.maxrss_kib)
+        step()
     except CommandFailed as exc:
         result.error = exc.line
     except Skipped as exc:
         result.skipped = str(exc)
     except Exception as exc:  # a harness bug must cost one row, not the whole run
         result.error = f"{type(exc).__name__}: {exc}"
-    if result.error:
-        result.samples.clear()
-    return result
+
+
+def paired_ratios(a: Result, b: Result, metric: str = "time") -> list[float]:
+    """a/b for each pair of runs taken next to each other (as many pairs as both have)."""
+    if not (a.ok and b.ok):
+        return []
+    if metric == "rss":
+        xs, ys = a.maxrss_kib, b.maxrss_kib
+        if len(xs) != len(a.samples) or len(ys) != len(b.samples):
+            return []
+    else:
+        xs, ys = a.samples, b.samples
+    return [x / y for x, y in zip(xs, ys, strict=False) if y]
