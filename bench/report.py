@@ -160,6 +160,7 @@ def markdown_block(outcomes: list[Outcome], meta: dict, chart_name: str | None) 
         "(peak RSS: the largest of its runs). "
         "**Warm page cache**: every run reads data the warm-up just read. "
         "Every sample and every paired ratio is in `bench/out/results.json`.",
+        *(["", QUICK_NOTE] if meta["mode"] == "quick" else []),
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
@@ -186,6 +187,11 @@ def markdown_block(outcomes: list[Outcome], meta: dict, chart_name: str | None) 
     lines += ["", END]
     return "\n".join(lines) + "\n"
 
+
+QUICK_NOTE = (
+    "This is a quick run (`make bench-quick`): small sets, on which interpreter start-up weighs far "
+    "more than at the sizes the targets are set for; the full run (`make bench`) measures those."
+)
 
 INTRO = """# Benchmarks
 

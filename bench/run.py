@@ -34,7 +34,7 @@ GROUPS = "hash add annex real rm commit status startup push clone get fsck mirro
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="smaller data sets and fewer runs (under two minutes)")
+    p.add_argument("--quick", action="store_true", help="smaller data sets and fewer runs (a few minutes)")
     p.add_argument("--only", default="", help=f"comma-separated groups to run: {','.join(GROUPS)}")
     p.add_argument(
         "--tools", default="", help="comma-separated tools to run (others are skipped), e.g. git,b3sum,dvc,aws"

@@ -46,10 +46,10 @@ class Scale:
     slow_repeat: int
 
 
-# The full run uses the data sets the issue names.  The quick one (under two minutes on
-# an idle machine) shrinks every set, leaves the test suite and site-packages out of the
-# real tree, makes fewer runs of the slow operations, and drops the rows that need size
-# to mean anything (adding the real tree, dvc on it, peak memory at 1M entries).
+# The full run uses the data sets the issue names.  The quick one (a few minutes) shrinks
+# every set, leaves the test suite and site-packages out of the real tree, makes fewer runs
+# of the slow operations, and drops the rows that need size to mean anything (adding the
+# real tree, dvc on it, everything at 1M entries: status, its peak memory, add).
 FULL = Scale(
     name="full",
     big_mib=1024,
