@@ -72,7 +72,9 @@ def commit_staged(repo: Repo, message: str | None, remote: str | None = None, jo
         return None
     if head.commit and not inputs:
         tree = write_index_tree(repo.store, index)
-        if Commit.parse(repo.store.read_bytes(head.commit), head.commit).tree == tree:
+        from .worktree import head_commit
+
+        if head_commit(repo, head.commit).tree == tree:
             return None
     if not message:
         raise UsageError("give the version a message with -m MESSAGE")

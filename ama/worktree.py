@@ -3,25 +3,38 @@ relative to the last commit, and untracked paths collapsed by directory."""
 
 from __future__ import annotations
 
+from .errors import NotFound
 from .index import Index
 from .objects import Commit, walk_tree
 from .repo import Repo
+
+
+def head_commit(repo: Repo, commit_id: str) -> Commit:
+    """HEAD's commit from the local store. It can be missing where HEAD came
+    from ``.ama-asset`` (a fresh 'ama init' in a tree git checked out): that
+    is NotFound naming the way out, not a bare object id."""
+    try:
+        data = repo.store.read_bytes(commit_id)
+    except NotFound:
+        raise NotFound(
+            f"HEAD's commit {commit_id} is not in the local store (the work tree's .ama-asset names a "
+            "version this repository never fetched): 'ama fetch' gets it from the remote"
+        ) from None
+    return Commit.parse(data, commit_id)
 
 
 def head_files(repo: Repo, commit_id: str | None) -> dict[str, str]:
     """path -> content id of every file in a commit (empty if none)."""
     if not commit_id:
         return {}
-    store = repo.store
-    commit = Commit.parse(store.read_bytes(commit_id), commit_id)
-    return {path: entry.digest for path, entry in walk_tree(store.read_bytes, commit.tree)}
+    commit = head_commit(repo, commit_id)
+    return {path: entry.digest for path, entry in walk_tree(repo.store.read_bytes, commit.tree)}
 
 
 def staged_changes(repo: Repo, index: Index, commit_id: str | None) -> list[tuple[str, str]]:
     """(code, path) for every staged difference from ``commit_id``: A, M or D."""
     if commit_id and index.tree:
-        commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
-        if commit.tree == index.tree:
+        if head_commit(repo, commit_id).tree == index.tree:
             return []
     committed = head_files(repo, commit_id)
     changes = []

@@ -50,3 +50,18 @@ def test_a_truncated_pointer_is_named(tmp_path, ama_env):
     pointer.write_bytes(pointer.read_bytes()[:20])
     line = one_line_error(p.ama("checkout"), 6)
     assert ".ama-asset is not a valid pointer file" in line and "git checkout -- .ama-asset" in line
+
+
+def test_a_fresh_init_next_to_a_pointer_names_fetch_until_the_version_is_fetched(tmp_path, ama_env):
+    """A git clone of the project: .ama-asset is there, .ama/ is not. HEAD
+    comes from the pointer, whose commit this new repository does not have."""
+    import shutil
+
+    p = _branches_with_two_versions(tmp_path, ama_env)
+    shutil.rmtree(p.data / ".ama")
+    ok(p.ama("init", "-q"))
+    for command in (["status"], ["commit", "-m", "x"]):
+        line = one_line_error(p.ama(*command), 11)
+        assert "HEAD's commit" in line and "not in the local store" in line and "'ama fetch'" in line
+    ok(p.ama("fetch"))
+    assert "On asset" in ok(p.ama("status")).out
