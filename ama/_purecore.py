@@ -12,7 +12,7 @@ import os
 import stat as statmod
 import struct
 
-from .index import MISSING, SKIP_WORKTREE, _check, _compare, _decode
+from .index import HEADER, MISSING, SKIP_WORKTREE, STAT, _check, _compare, _paths
 from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
@@ -26,8 +26,9 @@ def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str
     if version != 3:
         raise ValueError("not a version 3 index")
     out = []
-    for position, (path, e) in enumerate(_decode(data, "index", version, count).items()):
-        if e[7] & SKIP_WORKTREE:
+    stats = STAT.iter_unpack(memoryview(data)[HEADER.size : HEADER.size + count * STAT.size])
+    for position, (path, e) in enumerate(zip(_paths(data, "index", version, count), stats, strict=True)):
+        if e[6] & SKIP_WORKTREE:
             continue
         try:
             st = _lstat_below(root, path)
@@ -101,7 +102,7 @@ def walk(data: bytes, root: str, cache: bytes = b"", cutoff_ns: int = 0) -> tupl
     version, count, _ = _check(data, "index")
     if version != 3:
         raise ValueError("not a version 3 index")
-    tracked = _decode(data, "index", version, count).keys()
+    tracked = _paths(data, "index", version, count)
     dirs_with_tracked = tracked_dirs(tracked)
     children: dict[str, list[str]] = {}
     for d in dirs_with_tracked:

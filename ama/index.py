@@ -1,9 +1,9 @@
 """``.ama/index``: the stat snapshot of every staged path.
 
 Binary, versioned, checksummed; the format is in ``docs/index-format.md``.
-In memory the index is a dict from path to a plain tuple: at a million
-entries, tuples straight out of ``struct.iter_unpack`` load an order of
-magnitude faster than objects. The tuple layout is private to this module
+In memory the entries are kept as the file lays them out: fixed-size stat
+records and raw digests in two bytearrays, and a dict from path to record
+number (below, "The record layout"). That layout is private to this module
 (as git's read-cache.c owns its entries): everything else goes through the
 methods of ``Index``.
 """
@@ -46,12 +46,24 @@ _KIND_MASK = 0xFF << KIND_SHIFT
 _KIND_BYTE = 45  # where the kind is in a version 3 stat record: flags (offset 44), bits 8-15
 
 # The record layout is private to this module: other modules use the
-# accessors of ``Index`` below, never tuple positions.
-_DIGEST, _SIZE, _MTIME, _CTIME, _INO, _DEV, _MODE, _FLAGS = range(8)
-# entry[1:6] is (size, mtime_ns, ctime_ns, ino, dev): the comparison below
-# matches it with the same tuple built from lstat in one step.
+# accessors of ``Index`` below, never record positions. In memory, entry
+# ``i`` (its slot) is the 48-byte stat record at ``i * 48`` of one bytearray
+# and the 32-byte digest at ``i * 32`` of another, exactly as in the file; a
+# dict maps each path to its slot. That is ~220 bytes an entry at a million
+# (the path string, its dict slot and slot number, 80 bytes of records)
+# where a tuple of Python ints per entry took ~410. An entry added is
+# appended; one removed leaves a dead slot that the next write drops (the
+# file holds live entries only, in path order).
+_SIZE, _MTIME, _CTIME, _INO, _DEV, _MODE, _FLAGS = range(7)  # fields of a stat record
+_FLAGS_AT = 44  # where the flags word is in a stat record
+_FLAGS_WORD = struct.Struct("<I")
+_TIMES = struct.Struct("<8xqq24x")  # mtime and ctime of a stat record
+_CTIME_WORD = struct.Struct("<q")
+_CTIME_AT = 16
 
-_Entry = tuple  # (digest: bytes32, size, mtime_ns, ctime_ns, ino, dev, mode, flags)
+# Entries per piece when the file is written: what a write holds besides
+# the index is a sorted list of paths and one piece.
+WRITE_CHUNK = 1 << 16
 
 RECOVER_HINT = (
     "move it aside (mv .ama/index .ama/index.bad) and 'ama add' your files again; "
@@ -74,27 +86,15 @@ MISSING = 6  # not there (only the compiled core's check reports it)
 Snapshot = namedtuple("Snapshot", "digest size mtime_ns ctime_ns ino dev mode flags")
 
 
-def _make(digest: str, st: os.stat_result) -> _Entry:
-    return (
-        bytes.fromhex(digest),
-        st.st_size,
-        st.st_mtime_ns,
-        st.st_ctime_ns,
-        st.st_ino,
-        st.st_dev,
-        st.st_mode,
-        0,
-    )
+def _stat_record(st: os.stat_result, flags: int = 0) -> bytes:
+    return STAT.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_mode, flags)
 
 
-def _make_stat(st: os.stat_result) -> tuple:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, st.st_mode)
-
-
-def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
+def _compare(e: tuple, st: os.stat_result, since: int) -> int:
+    """What ``st`` says about the entry whose unpacked stat record is ``e``."""
     if e[_FLAGS] & SKIP_WORKTREE:
         return CLEAN  # not materialised: whatever is at the path is not its file
-    if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]:
+    if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[:5]:
         if e[_MTIME] < since and e[_CTIME] < since and statmod.S_ISREG(st.st_mode):
             return CLEAN
         if not statmod.S_ISREG(st.st_mode):
@@ -112,8 +112,15 @@ def _compare(e: _Entry, st: os.stat_result, since: int) -> int:
 
 
 class Index:
-    def __init__(self, entries: dict[str, _Entry] | None = None, mtime_ns: int = 0, tree: str | None = None):
-        self._parsed: dict[str, _Entry] | None = entries if entries is not None else {}
+    def __init__(self, entries: dict[str, tuple] | None = None, mtime_ns: int = 0, tree: str | None = None):
+        # path -> slot; None until the file's entries are first needed.
+        self._slots: dict[str, int] | None = {}
+        self._stats = bytearray()  # STAT.size bytes a slot
+        self._digests = bytearray()  # DIGEST.size bytes a slot
+        # One byte a slot, 1 if its entry was taken from a fresh hash of the
+        # file in this process (staged or refreshed): its snapshot is trusted
+        # on write (``smudge_racy``).
+        self._verified = bytearray()
         # The file's bytes until the entries are first needed (a check by the
         # compiled core reads them in place and may never need them).
         self._raw: tuple[bytes, str, int, int] | None = None  # data, path, version, count
@@ -125,15 +132,16 @@ class Index:
         # When the index file was last written: entries whose timestamps are
         # not older than this are "racily clean" and must be hashed.
         self.mtime_ns = mtime_ns
-        # Paths whose entry was taken from a fresh hash of the file in this
-        # process (staged or refreshed): their snapshot is trusted on write.
-        self.verified: set[str] = set()
         # The BLAKE3 trailer of the file as read or last written (None in
         # memory only): it names the exact content, so the directory cache
         # (ama/dircache.py) is keyed by it.
         self.checksum: bytes | None = None
         self._sorted: list[str] | None = None  # sorted paths, for bisection
         self._dirs: set[str] | None = None  # a superset of the implied directories
+        # (digest bytes, size, mtime_ns, ctime_ns, ino, dev, mode, flags) per
+        # path: how tests build an index of chosen fields.
+        for path, e in (entries or {}).items():
+            self._append(path, e[0], STAT.pack(*e[1:]), 0)
 
     @classmethod
     def load(cls, path: str) -> Index:
@@ -146,19 +154,22 @@ class Index:
             return cls()
         version, count, tree = _check(data, path)
         index = cls(None, mtime_ns, tree)
-        index._parsed = None
+        index._slots = None
         index._raw = (data, path, version, count)
         index.checksum = data[-TRAILER_SIZE:]
         return index
 
-    @property
-    def _entries(self) -> dict[str, _Entry]:
-        entries = self._parsed
-        if entries is None:
+    def _decoded(self) -> dict[str, int]:
+        """path -> slot, decoding the file's entries the first time."""
+        slots = self._slots
+        if slots is None:
             data, path, version, count = self._raw
-            entries = self._parsed = _decode(data, path, version, count)
+            paths = _paths(data, path, version, count)
+            self._stats, self._digests = _blocks(data, version, count)
+            self._verified = bytearray(count)
+            slots = self._slots = dict(zip(paths, range(count), strict=True))
             self._raw = None
-        return entries
+        return slots
 
     def snapshots_at(self, positions: dict[str, int]) -> dict[str, Snapshot]:
         """path -> Snapshot for paths at these entry numbers of the file as
@@ -184,90 +195,117 @@ class Index:
 
     # -- reading ---------------------------------------------------------------
 
+    def _stat(self, path: str) -> tuple:
+        """``path``'s stat record, unpacked (KeyError if not staged)."""
+        slot = self._decoded()[path]
+        return STAT.unpack_from(self._stats, slot * STAT.size)
+
+    def _digest_bytes(self, slot: int) -> bytes:
+        at = slot * DIGEST.size
+        return bytes(self._digests[at : at + DIGEST.size])
+
     def __len__(self) -> int:
-        return self._raw[3] if self._raw is not None else len(self._entries)
+        return self._raw[3] if self._raw is not None else len(self._slots)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._entries
+        return path in self._decoded()
 
     def __bool__(self) -> bool:
         return len(self) > 0
 
     def paths(self) -> Iterable[str]:
         """Every staged path, in no particular order."""
-        return self._entries.keys()
+        return self._decoded().keys()
 
     def sorted_paths(self) -> list[str]:
         if self._sorted is None:
-            self._sorted = sorted(self._entries)
+            self._sorted = sorted(self._decoded())
         return self._sorted
 
     def digest(self, path: str) -> str:
         """The content id ``path`` is staged with (KeyError if it is not)."""
-        return self._entries[path][_DIGEST].hex()
+        at = self._decoded()[path] * DIGEST.size
+        return self._digests[at : at + DIGEST.size].hex()
 
     def get(self, path: str) -> Snapshot | None:
-        e = self._entries.get(path)
-        return None if e is None else Snapshot(e[0].hex(), *e[1:])
+        slot = self._decoded().get(path)
+        if slot is None:
+            return None
+        at = slot * DIGEST.size
+        return Snapshot(self._digests[at : at + DIGEST.size].hex(), *STAT.unpack_from(self._stats, slot * STAT.size))
 
     def files(self) -> Iterator[tuple[str, str, int, int]]:
         """(path, content id, size, st_mode) of every staged file."""
-        for path, e in self._entries.items():
-            yield path, e[_DIGEST].hex(), e[_SIZE], e[_MODE]
+        slots = self._decoded()
+        stats, digests, unpack = self._stats, self._digests, STAT.unpack_from
+        for path, slot in slots.items():
+            e = unpack(stats, slot * STAT.size)
+            yield path, digests[slot * DIGEST.size : (slot + 1) * DIGEST.size].hex(), e[_SIZE], e[_MODE]
 
     def digests(self) -> Iterator[tuple[str, str]]:
         """(path, content id) of every staged file."""
-        for path, e in self._entries.items():
-            yield path, e[_DIGEST].hex()
+        slots = self._decoded()
+        digests = self._digests
+        for path, slot in slots.items():
+            yield path, digests[slot * DIGEST.size : (slot + 1) * DIGEST.size].hex()
 
     def total_size(self) -> int:
-        return sum(e[_SIZE] for e in self._entries.values())
+        slots = self._decoded()
+        stats, unpack = self._stats, STAT.unpack_from
+        return sum(unpack(stats, slot * STAT.size)[_SIZE] for slot in slots.values())
 
     def is_racy(self, path: str) -> bool:
-        e = self._entries[path]
+        e = self._stat(path)
         return e[_MTIME] >= self.mtime_ns or e[_CTIME] >= self.mtime_ns
+
+    def _flags(self, slot: int) -> int:
+        return _FLAGS_WORD.unpack_from(self._stats, slot * STAT.size + _FLAGS_AT)[0]
 
     def is_skip_worktree(self, path: str) -> bool:
         """Whether ``path`` is staged but not materialised (sparse): status
         does not check or report it, write-tree carries it unchanged."""
-        return bool(self._entries[path][_FLAGS] & SKIP_WORKTREE)
+        return bool(self._flags(self._decoded()[path]) & SKIP_WORKTREE)
 
     def set_skip_worktree(self, path: str, on: bool = True) -> None:
         """Mark ``path`` (not) materialised; its content stays staged."""
-        e = self._entries[path]
-        flags = (e[_FLAGS] | SKIP_WORKTREE) if on else (e[_FLAGS] & ~SKIP_WORKTREE)
-        self._entries[path] = e[:_FLAGS] + (flags,)
+        slot = self._decoded()[path]
+        flags = self._flags(slot)
+        flags = (flags | SKIP_WORKTREE) if on else (flags & ~SKIP_WORKTREE)
+        _FLAGS_WORD.pack_into(self._stats, slot * STAT.size + _FLAGS_AT, flags)
 
     def skip_worktree_paths(self) -> list[str]:
-        return [p for p, e in self._entries.items() if e[_FLAGS] & SKIP_WORKTREE]
+        flags = self._flags
+        return [p for p, slot in self._decoded().items() if flags(slot) & SKIP_WORKTREE]
 
     def kind(self, path: str) -> int:
         """The content kind of ``path``'s entry: KIND_FILE (0); other values
         are reserved for references (issue 13)."""
-        return (self._entries[path][_FLAGS] >> KIND_SHIFT) & 0xFF
+        return (self._flags(self._decoded()[path]) >> KIND_SHIFT) & 0xFF
 
     def same_inode(self, path: str, st: os.stat_result) -> bool:
         """Whether ``st`` is of the very file ``path`` was staged from."""
-        e = self._entries[path]
+        e = self._stat(path)
         return st.st_ino == e[_INO] and st.st_dev == e[_DEV]
 
     def compare(self, path: str, st: os.stat_result) -> int:
         """What ``st`` (an lstat of ``path``'s file) says about its entry:
         CLEAN, RACY, TOUCHED, CHANGED, REPLACED or NOT_FILE."""
-        return _compare(self._entries[path], st, self.mtime_ns)
+        return _compare(self._stat(path), st, self.mtime_ns)
 
     def comparer(self) -> Callable[[str, os.stat_result], int]:
         """``compare`` for loops over many files: the common case (equal,
         not racy) is decided by one tuple comparison."""
-        entries = self._entries
+        slots = self._decoded()
+        stats = self._stats  # a bytearray changed in place, never replaced
+        unpack = STAT.unpack_from
         since = self.mtime_ns
 
         def compare(path: str, st: os.stat_result) -> int:
-            e = entries[path]
+            e = unpack(stats, slots[path] * 48)
             if (
-                (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[1:6]
+                (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev) == e[:5]
+                and e[1] < since
                 and e[2] < since
-                and e[3] < since
             ):
                 return CLEAN
             return _compare(e, st, since)
@@ -276,7 +314,7 @@ class Index:
 
     def unchanged(self, path: str, full: str) -> bool:
         """Whether ``path`` is staged and its file ``full`` is CLEAN."""
-        if path not in self._entries:
+        if path not in self._decoded():
             return False
         try:
             st = os.lstat(full)
@@ -287,11 +325,12 @@ class Index:
     def paths_under(self, prefixes: Iterable[str]) -> list[str]:
         """Tracked paths equal to or below any of ``prefixes`` ('' is all)."""
         ordered = self.sorted_paths()
+        slots = self._decoded()
         result: set[str] = set()
         for prefix in prefixes:
             if prefix in ("", "."):
                 return list(ordered)
-            if prefix in self._entries:
+            if prefix in slots:
                 result.add(prefix)
             below = prefix.rstrip("/") + "/"
             i = bisect_left(ordered, below)
@@ -309,13 +348,17 @@ class Index:
 
     def same_content(self, other: Index) -> bool:
         """Whether both name the same files with the same contents and modes."""
-        if self._entries.keys() != other._entries.keys():
+        ours, theirs = self._decoded(), other._decoded()
+        if ours.keys() != theirs.keys():
             return False
-        theirs = other._entries
-        return all(
-            e[_DIGEST] == theirs[p][_DIGEST] and (e[_MODE] ^ theirs[p][_MODE]) & 0o100 == 0
-            for p, e in self._entries.items()
-        )
+        for path, slot in ours.items():
+            their = theirs[path]
+            if self._digest_bytes(slot) != other._digest_bytes(their):
+                return False
+            mine = STAT.unpack_from(self._stats, slot * STAT.size)[_MODE]
+            if (mine ^ STAT.unpack_from(other._stats, their * STAT.size)[_MODE]) & 0o100:
+                return False
+        return True
 
     # -- changing ----------------------------------------------------------------
 
@@ -324,12 +367,13 @@ class Index:
         taken with its hash. Returns the staged paths this drops because a
         file cannot be a directory too: a staged ``path/...`` below it, or a
         staged file where one of its parent directories now is."""
-        return self._put(path, _make(digest, st))
+        return self._put(path, bytes.fromhex(digest), _stat_record(st))
 
     def add_unread(self, path: str, digest: str, size: int, st_mode: int) -> list[str]:
         """Stage content ``digest`` at ``path`` without a file read: a
         snapshot of zeros, which the stat comparison never finds CLEAN."""
-        return self._put(path, (bytes.fromhex(digest), size, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777), 0))
+        record = STAT.pack(size, 0, 0, 0, 0, statmod.S_IFREG | (st_mode & 0o777), 0)
+        return self._put(path, bytes.fromhex(digest), record)
 
     def add_reference(self, path: str, ref_id: str, size: int, st: os.stat_result | None = None) -> list[str]:
         """Stage reference object ``ref_id`` at ``path``: not materialised
@@ -337,17 +381,18 @@ class Index:
         snapshot ``st`` is, taken when its bytes were placed or verified."""
         flags = KIND_REF << KIND_SHIFT
         if st is None:
-            entry = (bytes.fromhex(ref_id), size, 0, 0, 0, 0, statmod.S_IFREG | 0o644, flags | SKIP_WORKTREE)
+            record = STAT.pack(size, 0, 0, 0, 0, statmod.S_IFREG | 0o644, flags | SKIP_WORKTREE)
         else:
-            entry = _make(ref_id, st)[:_FLAGS] + (flags,)
-        return self._put(path, entry)
+            record = _stat_record(st, flags)
+        return self._put(path, bytes.fromhex(ref_id), record)
 
     def refresh(self, path: str, st: os.stat_result) -> None:
         """Take ``st`` as ``path``'s snapshot: its file was just hashed and
         found to hold the staged content (the content and kind stay)."""
-        e = self._entries[path]
-        self._entries[path] = (e[_DIGEST], *_make_stat(st), e[_FLAGS] & ~SKIP_WORKTREE)
-        self.verified.add(path)
+        slot = self._decoded()[path]
+        at = slot * STAT.size
+        self._stats[at : at + STAT.size] = _stat_record(st, self._flags(slot) & ~SKIP_WORKTREE)
+        self._verified[slot] = 1
 
     def reference_paths(self) -> set[str]:
         """The staged paths that are references (kind ``KIND_REF``)."""
@@ -360,28 +405,37 @@ class Index:
             if not kinds.strip(b"\0"):
                 return set()
         ref = KIND_REF << KIND_SHIFT
-        return {p for p, e in self._entries.items() if e[_FLAGS] & _KIND_MASK == ref}
+        flags = self._flags
+        return {p for p, slot in self._decoded().items() if flags(slot) & _KIND_MASK == ref}
 
     def keep(self, path: str, other: Index) -> None:
         """Copy ``path``'s entry from ``other`` unchanged."""
-        self._put(path, other._entries[path])
+        slot = other._decoded()[path]
+        at = slot * STAT.size
+        self._put(path, other._digest_bytes(slot), bytes(other._stats[at : at + STAT.size]))
 
     def move(self, old: str, new: str) -> list[str]:
         """Stage ``old``'s entry at ``new`` instead, its snapshot unchanged
         and not re-verified (``ama mv``: the next stat comparison decides).
         Returns the staged paths dropped as ``add`` does."""
-        entry = self._entries[old]
+        slot = self._decoded()[old]
+        at = slot * STAT.size
+        digest, record = self._digest_bytes(slot), bytes(self._stats[at : at + STAT.size])
         self.remove(old)
         self.remove(new)
-        dropped = self._put(new, entry)
-        self.verified.discard(new)
-        return dropped
+        return self._put(new, digest, record, verified=0)
 
-    def _put(self, path: str, entry: _Entry) -> list[str]:
-        entries = self._entries
-        old = entries.get(path)
+    def _append(self, path: str, digest: bytes, record: bytes, verified: int) -> None:
+        self._slots[path] = len(self._verified)
+        self._stats += record
+        self._digests += digest
+        self._verified.append(verified)
+
+    def _put(self, path: str, digest: bytes, record: bytes, verified: int = 1) -> list[str]:
+        slots = self._decoded()
+        slot = slots.get(path)
         dropped: list[str] = []
-        if old is None:
+        if slot is None:
             dropped = self._conflicts(path)
             for p in dropped:
                 self.remove(p)
@@ -389,24 +443,30 @@ class Index:
             if self._dirs is not None:
                 self._add_dirs(path)
             self.tree = None
-        elif old[_DIGEST] != entry[_DIGEST] or old[_SIZE] != entry[_SIZE] or ((old[_MODE] ^ entry[_MODE]) & 0o100):
+            self._append(path, digest, record, verified)
+            return dropped
+        at = slot * STAT.size
+        old = STAT.unpack_from(self._stats, at)
+        new = STAT.unpack_from(record)
+        if self._digest_bytes(slot) != digest or old[_SIZE] != new[_SIZE] or (old[_MODE] ^ new[_MODE]) & 0o100:
             self.tree = None
-        entries[path] = entry
-        self.verified.add(path)
+        self._stats[at : at + STAT.size] = record
+        self._digests[slot * DIGEST.size : (slot + 1) * DIGEST.size] = digest
+        self._verified[slot] = verified
         return dropped
 
     def _conflicts(self, path: str) -> list[str]:
         """Staged paths that cannot coexist with a new file at ``path``."""
-        entries = self._entries
+        slots = self._decoded()
         found = []
         parent = path
         while "/" in parent:
             parent = parent.rsplit("/", 1)[0]
-            if parent in entries:
+            if parent in slots:
                 found.append(parent)
         if self._dirs is None:
             self._dirs = set()
-            for p in entries:
+            for p in slots:
                 self._add_dirs(p)
         if path in self._dirs:
             found.extend(self.paths_under([path]))
@@ -421,32 +481,46 @@ class Index:
             dirs.add(path)
 
     def remove(self, path: str) -> bool:
-        if self._entries.pop(path, None) is None:
+        # The slot stays, dead: the next write leaves it out.
+        if self._decoded().pop(path, None) is None:
             return False
         self._sorted = None
-        self.verified.discard(path)
         self.tree = None
         return True
 
-    def serialize(self) -> bytes:
-        paths = self.sorted_paths()
-        entries = self._entries
-        rows = [entries[p] for p in paths]
-        pack = STAT.pack
-        stats = b"".join([pack(*e[1:]) for e in rows])
-        digests = b"".join([e[0] for e in rows])
-        names = "\0".join(paths).encode() + (b"\0" if paths else b"")
+    # -- writing -------------------------------------------------------------------
+
+    def _pieces(self) -> Iterator[bytes]:
+        """The file's bytes without its trailer, in pieces of at most
+        WRITE_CHUNK entries: header, stat block, digest block, path table."""
+        slots = self._decoded()
+        # Entries staged or read in path order need no sorted copy of the paths.
+        paths = slots.keys() if _in_order(slots) else self.sorted_paths()
         tree = bytes.fromhex(self.tree) if self.tree else bytes(32)
-        data = b"".join((HEADER.pack(MAGIC, VERSION, len(paths), tree), stats, digests, names))
+        yield HEADER.pack(MAGIC, VERSION, len(paths), tree)
+        for block, width in ((self._stats, STAT.size), (self._digests, DIGEST.size)):
+            for chunk in _chunks(paths):
+                yield _gather(block, [slots[p] for p in chunk], width)
+        for chunk in _chunks(paths):
+            yield "".join([p + "\0" for p in chunk]).encode()
+
+    def serialize(self) -> bytes:
+        data = b"".join(self._pieces())
         return data + blake3(data, max_threads=blake3.AUTO if len(data) > 1 << 24 else 1).digest()
 
     def write(self, lock: LockFile) -> None:
-        """Write through the held ``lock`` and move it over the index."""
+        """Write through the held ``lock`` and move it over the index: piece
+        by piece, the checksum taken as they go, so a million entries cost
+        no whole-file bytes in memory."""
         self.smudge_racy()
-        data = self.serialize()
-        lock.write(data)
+        hasher = blake3(max_threads=blake3.AUTO if len(self) > 200_000 else 1)
+        for piece in self._pieces():
+            hasher.update(piece)
+            lock.write(piece)
+        trailer = hasher.digest()
+        lock.write(trailer)
         lock.commit()
-        self.checksum = data[-TRAILER_SIZE:]
+        self.checksum = trailer
 
     def smudge_racy(self) -> None:
         """Keep racily clean entries from becoming trusted by this write.
@@ -461,15 +535,15 @@ class Index:
         if not self.mtime_ns:
             return
         since = self.mtime_ns
-        entries = self._entries
+        self._decoded()
+        verified, stats = self._verified, self._stats
         racy = [
-            p
-            for p, e in entries.items()
-            if (e[_MTIME] >= since or e[_CTIME] >= since) and e[_CTIME] and p not in self.verified
+            slot
+            for slot, (mtime, ctime) in enumerate(_TIMES.iter_unpack(stats))
+            if (mtime >= since or ctime >= since) and ctime and not verified[slot]
         ]
-        for p in racy:
-            e = entries[p]
-            entries[p] = e[:_CTIME] + (0,) + e[_CTIME + 1 :]
+        for slot in racy:  # dead slots too: harmless, never written
+            _CTIME_WORD.pack_into(stats, slot * STAT.size + _CTIME_AT, 0)
 
 
 def _map(f, size: int) -> bytes | mmap.mmap:
@@ -501,9 +575,47 @@ def file_checksum(path: str) -> bytes | None:
         return None
 
 
-def parse(data: bytes, path: str = ".ama/index") -> tuple[dict[str, _Entry], str | None]:
+def _in_order(paths: Iterable[str]) -> bool:
+    """Whether ``paths`` are strictly increasing (compared in C, no copy)."""
+    following = iter(paths)
+    next(following, None)
+    return all(map(str.__lt__, paths, following))
+
+
+def _chunks(paths: Iterable[str]) -> Iterator[list[str]]:
+    from itertools import islice  # not at import: status is start-up bound
+
+    rest = iter(paths)
+    while chunk := list(islice(rest, WRITE_CHUNK)):
+        yield chunk
+
+
+def _gather(block: bytearray, slots: list[int], width: int) -> bytes:
+    """The ``width``-byte records of ``block`` at ``slots``, in that order:
+    a run of consecutive slots (an index as read, or files staged in path
+    order) is copied as one slice."""
+    if not slots:
+        return b""
+    parts = []
+    rest = iter(slots)
+    first = last = next(rest)
+    for slot in rest:
+        if slot != last + 1:
+            parts.append(block[first * width : (last + 1) * width])
+            first = slot
+        last = slot
+    parts.append(block[first * width : (last + 1) * width])
+    return b"".join(parts)
+
+
+def parse(data: bytes, path: str = ".ama/index") -> Index:
+    """The index in ``data``, decoded (every check of ``docs/index-format.md``)."""
     version, count, tree = _check(data, path)
-    return _decode(data, path, version, count), tree
+    index = Index(None, 0, tree)
+    index._slots = None
+    index._raw = (data, path, version, count)
+    index._decoded()
+    return index
 
 
 def _check(data: bytes, path: str) -> tuple[int, int, str | None]:
@@ -526,28 +638,29 @@ def _check(data: bytes, path: str) -> tuple[int, int, str | None]:
     return version, count, (tree.hex() if any(tree) else None)
 
 
-def _decode(data: bytes, path: str, version: int, count: int) -> dict[str, _Entry]:
-    body = memoryview(data)[:-TRAILER_SIZE]
-    start = HEADER.size
-    if version == 2:
-        end = start + count * RECORD_V2.size
-    else:
-        digests_at = start + count * STAT.size
-        end = digests_at + count * DIGEST.size
+def _paths(data: bytes, path: str, version: int, count: int) -> list[str]:
+    """The path table, in file order (checks 6 and 7)."""
+    end = HEADER.size + count * (RECORD_V2.size if version == 2 else STAT.size + DIGEST.size)
     try:
-        names = str(body[end:], "utf-8")
+        names = str(memoryview(data)[end:-TRAILER_SIZE], "utf-8")
     except UnicodeDecodeError:
         raise Corrupt(f"{path} is corrupt (bad path name); {RECOVER_HINT}") from None
     paths = names.split("\0")[:-1] if count else []
     if len(paths) != count:
         raise Corrupt(f"{path} is corrupt (entry count mismatch); {RECOVER_HINT}")
-    if version == 2:
-        # nlink is dropped; the flags are new (nothing skipped, kind file).
-        records = ((d, s, m, c, i, dev, mode, 0) for d, s, m, c, i, dev, _, mode in RECORD_V2.iter_unpack(body[start:end]))
-    else:
-        records = map(
-            tuple.__add__,
-            DIGEST.iter_unpack(body[digests_at:end]),
-            STAT.iter_unpack(body[start:digests_at]),
-        )
-    return dict(zip(paths, records, strict=True))
+    return paths
+
+
+def _blocks(data: bytes, version: int, count: int) -> tuple[bytearray, bytearray]:
+    """The stat block and the digest block, as version 3 lays them out."""
+    start = HEADER.size
+    if version == 3:
+        digests_at = start + count * STAT.size
+        view = memoryview(data)
+        return bytearray(view[start:digests_at]), bytearray(view[digests_at : digests_at + count * DIGEST.size])
+    # Version 2: nlink is dropped; the flags are new (nothing skipped, kind file).
+    stats, digests = bytearray(), bytearray()
+    for d, s, m, c, i, dev, _, mode in RECORD_V2.iter_unpack(memoryview(data)[start : start + count * RECORD_V2.size]):
+        stats += STAT.pack(s, m, c, i, dev, mode, 0)
+        digests += d
+    return stats, digests

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from .errors import BadPath
 from .fsutil import is_temp_name
@@ -90,6 +91,9 @@ def expand(repo: Repo, user_paths: Iterable[str], force: bool = False, ignorer: 
             from .hashing import describe_mode
 
             raise BadPath(f"{user_path}: {describe_mode(st.st_mode)}; ama stores regular files only")
+    # In path order, they are staged in the index's order: its writer then
+    # needs no sorted copy of a million paths, and copies records in runs.
+    result.files.sort()
     return result
 
 
@@ -243,14 +247,18 @@ def stage(
     """Hash, store and record ``files`` into ``index`` (in memory; the caller
     writes it under the lock it holds)."""
     result = StageResult()
-    todo = []
-    for rel in files:
-        if index.unchanged(rel, repo.abspath(rel)):
-            result.unchanged.append(rel)
-            if progress:
-                progress(1)
-        else:
-            todo.append(rel)
+
+    def pending() -> Iterator[str]:
+        """The files whose stat does not say they are staged as they are,
+        found as the hashing threads ask for more (no list of them all)."""
+        for rel in files:
+            if index.unchanged(rel, repo.abspath(rel)):
+                result.unchanged.append(rel)
+                if progress:
+                    progress(1)
+            else:
+                yield rel
+
     jobs = jobs or min(8, (os.cpu_count() or 1) * 2)
     dropped: set[str] = set()
 
@@ -270,8 +278,10 @@ def stage(
         if progress:
             progress(1)
 
-    if len(todo) < 2 * CHUNK or jobs <= 1:
-        for rel in todo:
+    todo = pending()
+    first = list(islice(todo, 2 * CHUNK))
+    if len(first) < 2 * CHUNK or jobs <= 1:
+        for rel in chain(first, todo):
             record(store_file(repo, rel))
     else:
         # Chunks, not one task per file: a future per 2 KiB file costs more
@@ -280,10 +290,16 @@ def stage(
         # only as threads free up, and recorded as they finish, so what is
         # held besides the index is a few chunks per thread, however many
         # files there are; the first failure stops handing them out.
-        def store_chunk(start: int) -> list[tuple[str, str, os.stat_result, str]]:
-            return [store_file(repo, rel) for rel in todo[start : start + CHUNK]]
+        def chunks() -> Iterator[list[str]]:
+            yield first[:CHUNK]
+            yield first[CHUNK:]
+            while chunk := list(islice(todo, CHUNK)):
+                yield chunk
 
-        for _, items in run_bounded(store_chunk, range(0, len(todo), CHUNK), jobs):
+        def store_chunk(chunk: list[str]) -> list[tuple[str, str, os.stat_result, str]]:
+            return [store_file(repo, rel) for rel in chunk]
+
+        for _, items in run_bounded(store_chunk, chunks(), jobs):
             for item in items:
                 record(item)
     if dropped:

@@ -7,7 +7,7 @@ import pytest
 from conftest import ok, read_index, write
 
 from ama.fsutil import LockFile
-from ama.index import Index
+from ama.index import Index, Snapshot
 
 
 def synthetic_entries(n: int) -> dict:
@@ -50,8 +50,9 @@ def test_million_entries_round_trip_exactly(tmp_path):
         f"write {written - start:.2f}s, load {done - written:.2f}s"
     )
 
-    assert loaded._entries == entries
-    assert list(loaded._entries) == sorted(entries)
+    assert loaded.sorted_paths() == sorted(entries)
+    assert all(loaded.get(p) == Snapshot(e[0].hex(), *e[1:]) for p, e in entries.items())
+    assert Index.load(path).serialize() == index.serialize()
 
 
 def test_empty_index_round_trips(tmp_path):
