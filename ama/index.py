@@ -502,7 +502,7 @@ class Index:
             for chunk in _chunks(paths):
                 yield _gather(block, [slots[p] for p in chunk], width)
         for chunk in _chunks(paths):
-            yield "".join([p + "\0" for p in chunk]).encode()
+            yield ("\0".join(chunk) + "\0").encode()
 
     def serialize(self) -> bytes:
         data = b"".join(self._pieces())

@@ -205,6 +205,7 @@ def _walk(
 
 
 CHUNK = 128
+REORDER_LIMIT = 64  # finished chunks held back to record the files in order
 
 
 @dataclass
@@ -287,20 +288,38 @@ def stage(
         # Chunks, not one task per file: a future per 2 KiB file costs more
         # than hashing it. The system calls of one thread overlap the
         # hashing and bookkeeping of another. Chunks are cut and handed out
-        # only as threads free up, and recorded as they finish, so what is
-        # held besides the index is a few chunks per thread, however many
-        # files there are; the first failure stops handing them out.
+        # only as threads free up, and recorded as they finish (in order,
+        # below), so what is held besides the index is a few chunks per
+        # thread, however many files there are; the first failure stops
+        # handing them out.
         def chunks() -> Iterator[list[str]]:
             yield first[:CHUNK]
             yield first[CHUNK:]
             while chunk := list(islice(todo, CHUNK)):
                 yield chunk
 
-        def store_chunk(chunk: list[str]) -> list[tuple[str, str, os.stat_result, str]]:
-            return [store_file(repo, rel) for rel in chunk]
+        def store_chunk(numbered: tuple[int, list[str]]) -> list[tuple[str, str, os.stat_result, str]]:
+            return [store_file(repo, rel) for rel in numbered[1]]
 
-        for _, items in run_bounded(store_chunk, chunks(), jobs):
-            for item in items:
+        # Recorded in the order of the files (path order), so that the index
+        # stays in path order and is written without a sorted copy; a chunk
+        # that finishes early waits for the ones before it, unless too many
+        # wait (one huge file must not make the others pile up).
+        finished: dict[int, list] = {}
+        expected = 0
+        for (number, _), items in run_bounded(store_chunk, enumerate(chunks()), jobs):
+            finished[number] = items
+            if len(finished) > REORDER_LIMIT:
+                expected = max(finished) + 1
+                for held in sorted(finished):
+                    for item in finished.pop(held):
+                        record(item)
+            while expected in finished:
+                for item in finished.pop(expected):
+                    record(item)
+                expected += 1
+        for held in sorted(finished):
+            for item in finished.pop(held):
                 record(item)
     if dropped:
         _restore_shared(repo, index, dropped)

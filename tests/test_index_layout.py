@@ -174,3 +174,27 @@ def test_version_2_decodes_into_the_packed_layout(tmp_path):
     assert loaded.raw_v3() is None
     loaded.mtime_ns = 0
     assert loaded.serialize() == reference_bytes(model)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 64])
+def test_stage_records_every_file_whatever_order_its_chunks_finish_in(repo, monkeypatch, limit):
+    from conftest import write
+
+    from ama import staging
+    from ama.hashing import hash_bytes
+    from ama.repo import Repo
+
+    monkeypatch.setattr(staging, "CHUNK", 3)
+    monkeypatch.setattr(staging, "REORDER_LIMIT", limit)
+    names = [f"d{i % 5}/f{i:03d}" for i in range(200)]
+    for name in names:
+        write(repo / name, name.encode() * (1 + len(name) % 3))
+    r = Repo(str(repo))
+    found = staging.expand(r, [str(repo)])
+    assert found.files == sorted(names)
+    index = Index()
+    result = staging.stage(r, index, found.files, jobs=4)
+    assert sorted(result.added) == sorted(names) and len(index) == 200
+    assert all(index.digest(n) == hash_bytes(n.encode() * (1 + len(n) % 3)) for n in names)
+    if limit == 64:
+        assert list(index.paths()) == sorted(names)  # recorded in path order
