@@ -10,9 +10,11 @@
  *       to per-directory fds opened component by component with O_NOFOLLOW
  *       (a symlink is never followed out of the work tree), and compare it
  *       with the entry including the racy rule. Only entries that are not
- *       CLEAN are returned, with their position in the index. The index
- *       is split over `threads` threads that
- *       run with the GIL released.
+ *       CLEAN are returned, with their position in the index, in index
+ *       order. `threads` threads, run with the GIL released, take the
+ *       entries in chunks of CHUNK as they free up: on a busy machine a
+ *       thread that gets less CPU than the others takes fewer chunks,
+ *       where fixed shares left the others waiting for its last ones.
  *   walk(data, root, cache=b"", cutoff_ns=0)
  *           -> ([untracked file, ...], [untracked directory, ...], records, hits)
  *       names in the work tree that the index does not track; a directory
@@ -53,6 +55,7 @@ enum { CLEAN = 0, RACY = 1, TOUCHED = 2, CHANGED = 3, REPLACED = 4, NOT_FILE = 5
 #define TRAILER_SIZE 32
 #define SKIP_WORKTREE 1u
 #define MAX_DEPTH 512
+#define CHUNK 512 /* entries a check thread takes at a time */
 
 typedef struct {
     const char *base;    /* the index bytes */
@@ -147,8 +150,8 @@ typedef struct {
     const Index *ix;
     int root_fd;
     int64_t since;
-    Py_ssize_t lo, hi;
-    Exception *out;
+    Py_ssize_t *next; /* the first entry no thread has taken yet, shared */
+    Exception *out;   /* in index order */
     Py_ssize_t n, cap;
     int failed; /* out of memory */
 } Job;
@@ -267,23 +270,27 @@ static void *check_range(void *arg) {
     d->depth = 0;
     d->len = 0;
     d->broken = 0;
-    for (Py_ssize_t i = job->lo; i < job->hi && !job->failed; i++) {
-        Stat e;
-        read_stat(ix, i, &e);
-        if (e.flags & SKIP_WORKTREE)
-            continue;
-        const char *path = ix->paths[i];
-        const char *slash = memrchr(path, '/', ix->lens[i]);
-        size_t dirlen = slash ? (size_t)(slash - path) : 0;
-        const char *name = slash ? slash + 1 : path;
-        struct stat st;
-        if (dirs_enter(d, path, dirlen) != 0 || fstatat(d->fds[d->depth], name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            push(job, i, MISSING);
-            continue;
+    Py_ssize_t lo;
+    while (!job->failed && (lo = __atomic_fetch_add(job->next, CHUNK, __ATOMIC_RELAXED)) < ix->count) {
+        Py_ssize_t hi = ix->count - lo > CHUNK ? lo + CHUNK : ix->count;
+        for (Py_ssize_t i = lo; i < hi && !job->failed; i++) {
+            Stat e;
+            read_stat(ix, i, &e);
+            if (e.flags & SKIP_WORKTREE)
+                continue;
+            const char *path = ix->paths[i];
+            const char *slash = memrchr(path, '/', ix->lens[i]);
+            size_t dirlen = slash ? (size_t)(slash - path) : 0;
+            const char *name = slash ? slash + 1 : path;
+            struct stat st;
+            if (dirs_enter(d, path, dirlen) != 0 || fstatat(d->fds[d->depth], name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                push(job, i, MISSING);
+                continue;
+            }
+            int state = compare(&e, &st, job->since);
+            if (state != CLEAN)
+                push(job, i, state);
         }
-        int state = compare(&e, &st, job->since);
-        if (state != CLEAN)
-            push(job, i, state);
     }
     dirs_pop_to(d, 0);
     free(d);
@@ -320,6 +327,7 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
     if (ix.count < 1000 * threads)
         threads = ix.count >= 2000 ? 2 : 1;
     Job jobs[16];
+    Py_ssize_t next = 0;
     pthread_t tids[16];
     int started[16] = {0};
     memset(jobs, 0, sizeof(jobs));
@@ -327,8 +335,7 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
         jobs[t].ix = &ix;
         jobs[t].root_fd = root_fd;
         jobs[t].since = since;
-        jobs[t].lo = ix.count * t / threads;
-        jobs[t].hi = ix.count * (t + 1) / threads;
+        jobs[t].next = &next;
     }
     Py_BEGIN_ALLOW_THREADS
     for (int t = 1; t < threads; t++)
@@ -348,17 +355,24 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
     if (failed) {
         PyErr_NoMemory();
     } else if ((result = PyList_New(0)) != NULL) {
-        for (int t = 0; t < threads && result; t++) {
-            for (Py_ssize_t k = 0; k < jobs[t].n; k++) {
-                PyObject *item = Py_BuildValue("(Nin)", path_str(&ix, jobs[t].out[k].index), jobs[t].out[k].state,
-                                               jobs[t].out[k].index);
-                if (!item || PyList_Append(result, item) != 0) {
-                    Py_XDECREF(item);
-                    Py_CLEAR(result);
-                    break;
-                }
-                Py_DECREF(item);
+        /* each thread's exceptions are in index order: merge them */
+        Py_ssize_t at[16] = {0};
+        for (;;) {
+            int next_t = -1;
+            for (int t = 0; t < threads; t++)
+                if (at[t] < jobs[t].n &&
+                    (next_t < 0 || jobs[t].out[at[t]].index < jobs[next_t].out[at[next_t]].index))
+                    next_t = t;
+            if (next_t < 0)
+                break;
+            const Exception *x = &jobs[next_t].out[at[next_t]++];
+            PyObject *item = Py_BuildValue("(Nin)", path_str(&ix, x->index), x->state, x->index);
+            if (!item || PyList_Append(result, item) != 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(result);
+                break;
             }
+            Py_DECREF(item);
         }
     }
     for (int t = 0; t < threads; t++)

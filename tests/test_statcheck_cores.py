@@ -120,6 +120,32 @@ def test_compiled_and_pure_cores_agree_on_random_trees(repo, ama, seed):
     assert (sorted(c_files), sorted(c_dirs)) == (sorted(py_files), sorted(py_dirs))
 
 
+def test_threads_taking_chunks_report_in_index_order(tmp_path):
+    # Enough entries that several threads share the check (chunks of 512):
+    # the exceptions come back in index order whatever thread found them.
+    from ama import _speedups
+
+    index = Index()
+    for i in range(6000):
+        rel = f"d{i % 7}/s{i % 3}/f{i}.bin"
+        write(tmp_path / rel, b"x")
+        index.add(rel, f"{i:064x}", os.lstat(tmp_path / rel))
+    rng = random.Random(5)
+    for i in rng.sample(range(6000), 300):
+        rel = f"d{i % 7}/s{i % 3}/f{i}.bin"
+        if i % 2:
+            (tmp_path / rel).unlink()
+        else:
+            write(tmp_path / rel, b"longer")
+    data = index.serialize()
+    # since far ahead: only the 300 changed; since 0: every entry is racy
+    for since, reported in ((2**62, 300), (0, 6000)):
+        expected = _purecore.check(data, str(tmp_path), since, 1)
+        assert len(expected) == reported
+        for threads in (1, 2, 3, 4, 16):
+            assert _speedups.check(data, str(tmp_path), since, threads) == expected
+
+
 def age_directories(root) -> None:
     """Every directory's mtime an hour back: any change after this moves it."""
     old = time.time_ns() - 3600 * 10**9
