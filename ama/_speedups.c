@@ -606,19 +606,46 @@ static void out_record(Walk *w, const struct stat *st, size_t plen, uint32_t nfi
 
 static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth);
 
-/* Enter the child directory w->path[0:klen) of the open directory `fd`. */
-static void walk_child(Walk *w, int fd, const char *name, size_t klen, Py_ssize_t a, Py_ssize_t b, int depth) {
-    int sub = depth < MAX_DEPTH ? openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-    if (sub >= 0) {
-        w->path[klen] = '/';
-        walk_dir(w, sub, klen + 1, a, b, depth + 1);
-    }
+static int rec_matches(const Rec *r, const struct stat *st) {
+    return r->mtime == ns(st->st_mtim) && r->ctime == ns(st->st_ctim) && r->ino == (uint64_t)st->st_ino &&
+           r->dev == (uint64_t)st->st_dev;
 }
 
-/* A cached directory, unchanged: list its recorded untracked names and go
-   into the children that hold tracked paths, without reading it. */
-static void walk_cached(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth, const Rec *r,
-                        const struct stat *st) {
+/* Whether any of the entries [a, b), all below w->path[0:plen), lies in a
+   subdirectory of it. */
+static int has_subdir(const Walk *w, size_t plen, Py_ssize_t a, Py_ssize_t b) {
+    for (Py_ssize_t i = a; i < b; i++)
+        if (memchr(w->ix->paths[i] + plen, '/', w->ix->lens[i] - plen))
+            return 1;
+    return 0;
+}
+
+static void cached_names(Walk *w, size_t plen, const Rec *r, const struct stat *st);
+
+/* Enter the child directory w->path[0:klen) of the open directory `fd`. */
+static void walk_child(Walk *w, int fd, const char *name, size_t klen, Py_ssize_t a, Py_ssize_t b, int depth) {
+    if (depth >= MAX_DEPTH)
+        return;
+    w->path[klen] = '/';
+    if (w->cutoff > 0 && !has_subdir(w, klen + 1, a, b)) {
+        /* Nothing tracked deeper: a cached directory is decided by its stat
+           alone, not opened (at 100 files a directory, most of them). */
+        struct stat st;
+        const Rec *r;
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+            (r = cache_find(&w->cache, w->path, klen)) != NULL && rec_matches(r, &st)) {
+            cached_names(w, klen + 1, r, &st);
+            return;
+        }
+    }
+    int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0)
+        walk_dir(w, sub, klen + 1, a, b, depth + 1);
+}
+
+/* A cached directory w->path[0:plen), unchanged: record it again and list
+   its recorded untracked names. */
+static void cached_names(Walk *w, size_t plen, const Rec *r, const struct stat *st) {
     size_t dlen = plen ? plen - 1 : 0;
     out_record(w, st, dlen, r->nfiles, r->ndirs, r->names, r->nlen);
     w->hits++;
@@ -631,6 +658,13 @@ static void walk_cached(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t 
         }
         name += nlen + 1;
     }
+}
+
+/* A cached directory, unchanged: list its recorded untracked names and go
+   into the children that hold tracked paths, without reading it. */
+static void walk_cached(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi, int depth, const Rec *r,
+                        const struct stat *st) {
+    cached_names(w, plen, r, st);
     Py_ssize_t i = lo;
     while (i < hi && !w->failed && !w->files.failed && !w->dirs.failed) {
         const char *p = w->ix->paths[i] + plen;
@@ -667,8 +701,7 @@ static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi,
     int have_stat = w->cutoff > 0 && fstat(fd, &st) == 0;
     if (have_stat) {
         const Rec *r = cache_find(&w->cache, w->path, plen ? plen - 1 : 0);
-        if (r && r->mtime == ns(st.st_mtim) && r->ctime == ns(st.st_ctim) && r->ino == (uint64_t)st.st_ino &&
-            r->dev == (uint64_t)st.st_dev) {
+        if (r && rec_matches(r, &st)) {
             walk_cached(w, fd, plen, lo, hi, depth, r, &st);
             return;
         }
