@@ -60,9 +60,14 @@ enum { CLEAN = 0, RACY = 1, TOUCHED = 2, CHANGED = 3, REPLACED = 4, NOT_FILE = 5
 typedef struct {
     const char *base;    /* the index bytes */
     Py_ssize_t count;
-    const char **paths;  /* NUL-terminated, in index order */
-    size_t *lens;
+    /* count + 1 offsets into base: path i (NUL-terminated, in index order)
+       starts at offs[i] and ends before offs[i + 1] - 1 (8 bytes an entry,
+       where a pointer and a length took 16) */
+    size_t *offs;
 } Index;
+
+static inline const char *ipath(const Index *ix, Py_ssize_t i) { return ix->base + ix->offs[i]; }
+static inline size_t ilen(const Index *ix, Py_ssize_t i) { return ix->offs[i + 1] - ix->offs[i] - 1; }
 
 typedef struct {
     uint64_t size;
@@ -104,11 +109,8 @@ static int index_open(Index *ix, const char *data, Py_ssize_t len) {
     }
     ix->base = data;
     ix->count = count;
-    ix->paths = PyMem_RawMalloc(sizeof(char *) * (count ? count : 1));
-    ix->lens = PyMem_RawMalloc(sizeof(size_t) * (count ? count : 1));
-    if (!ix->paths || !ix->lens) {
-        PyMem_RawFree(ix->paths);
-        PyMem_RawFree(ix->lens);
+    ix->offs = PyMem_RawMalloc(sizeof(size_t) * ((size_t)count + 1));
+    if (!ix->offs) {
         PyErr_NoMemory();
         return -1;
     }
@@ -116,18 +118,16 @@ static int index_open(Index *ix, const char *data, Py_ssize_t len) {
     for (Py_ssize_t i = 0; i < (Py_ssize_t)count; i++) {
         const char *nul = at < end ? memchr(data + at, '\0', end - at) : NULL;
         if (!nul) {
-            PyMem_RawFree(ix->paths);
-            PyMem_RawFree(ix->lens);
+            PyMem_RawFree(ix->offs);
             PyErr_SetString(PyExc_ValueError, "index path table truncated");
             return -1;
         }
-        ix->paths[i] = data + at;
-        ix->lens[i] = nul - (data + at);
+        ix->offs[i] = at;
         at = nul - data + 1;
     }
+    ix->offs[count] = at;
     if (at != end) {
-        PyMem_RawFree(ix->paths);
-        PyMem_RawFree(ix->lens);
+        PyMem_RawFree(ix->offs);
         PyErr_SetString(PyExc_ValueError, "index entry count mismatch");
         return -1;
     }
@@ -135,8 +135,7 @@ static int index_open(Index *ix, const char *data, Py_ssize_t len) {
 }
 
 static void index_close(Index *ix) {
-    PyMem_RawFree(ix->paths);
-    PyMem_RawFree(ix->lens);
+    PyMem_RawFree(ix->offs);
 }
 
 /* -- check ------------------------------------------------------------------ */
@@ -278,8 +277,8 @@ static void *check_range(void *arg) {
             read_stat(ix, i, &e);
             if (e.flags & SKIP_WORKTREE)
                 continue;
-            const char *path = ix->paths[i];
-            const char *slash = memrchr(path, '/', ix->lens[i]);
+            const char *path = ipath(ix, i);
+            const char *slash = memrchr(path, '/', ilen(ix, i));
             size_t dirlen = slash ? (size_t)(slash - path) : 0;
             const char *name = slash ? slash + 1 : path;
             struct stat st;
@@ -298,7 +297,7 @@ static void *check_range(void *arg) {
 }
 
 static PyObject *path_str(const Index *ix, Py_ssize_t i) {
-    return PyUnicode_DecodeUTF8(ix->paths[i], ix->lens[i], "surrogateescape");
+    return PyUnicode_DecodeUTF8(ipath(ix, i), ilen(ix, i), "surrogateescape");
 }
 
 static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
@@ -422,9 +421,9 @@ static void names_add(Names *n, const char *s, size_t len) {
 static Py_ssize_t lower_bound(const Index *ix, const char *key, size_t klen, Py_ssize_t lo, Py_ssize_t hi) {
     while (lo < hi) {
         Py_ssize_t mid = lo + (hi - lo) / 2;
-        size_t n = ix->lens[mid] < klen ? ix->lens[mid] : klen;
-        int c = memcmp(ix->paths[mid], key, n);
-        if (c < 0 || (c == 0 && ix->lens[mid] < klen))
+        size_t n = ilen(ix, mid) < klen ? ilen(ix, mid) : klen;
+        int c = memcmp(ipath(ix, mid), key, n);
+        if (c < 0 || (c == 0 && ilen(ix, mid) < klen))
             lo = mid + 1;
         else
             hi = mid;
@@ -615,7 +614,7 @@ static int rec_matches(const Rec *r, const struct stat *st) {
    subdirectory of it. */
 static int has_subdir(const Walk *w, size_t plen, Py_ssize_t a, Py_ssize_t b) {
     for (Py_ssize_t i = a; i < b; i++)
-        if (memchr(w->ix->paths[i] + plen, '/', w->ix->lens[i] - plen))
+        if (memchr(ipath(w->ix, i) + plen, '/', ilen(w->ix, i) - plen))
             return 1;
     return 0;
 }
@@ -667,8 +666,8 @@ static void walk_cached(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t 
     cached_names(w, plen, r, st);
     Py_ssize_t i = lo;
     while (i < hi && !w->failed && !w->files.failed && !w->dirs.failed) {
-        const char *p = w->ix->paths[i] + plen;
-        size_t rest = w->ix->lens[i] - plen;
+        const char *p = ipath(w->ix, i) + plen;
+        size_t rest = ilen(w->ix, i) - plen;
         const char *slash = memchr(p, '/', rest);
         if (!slash) {
             i++;
@@ -759,7 +758,7 @@ static void walk_dir(Walk *w, int fd, size_t plen, Py_ssize_t lo, Py_ssize_t hi,
             walk_child(w, dirfd(dir), name, klen, a, b, depth);
         } else if (type == DT_REG) {
             Py_ssize_t i = lower_bound(w->ix, w->path, klen, lo, hi);
-            if (i < hi && w->ix->lens[i] == klen && memcmp(w->ix->paths[i], w->path, klen) == 0)
+            if (i < hi && ilen(w->ix, i) == klen && memcmp(ipath(w->ix, i), w->path, klen) == 0)
                 continue;
             names_add(&w->files, w->path, klen);
             if (complete)
