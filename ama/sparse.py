@@ -17,10 +17,13 @@ Adding a path outside the set widens the set to take it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 
 from .fsutil import atomic_write
 from .repo import Repo
+
+TYPE_CHECKING = False  # status imports this module (FILE): collections.abc for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 FILE = "sparse"
 
