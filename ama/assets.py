@@ -323,6 +323,13 @@ class Assets:
             else:
                 self.remote.replace(head_key(cls, seq), data, head.token)
         except (AlreadyExists, PreconditionFailed):
+            # Someone else wrote HEAD between our read and our write. It may
+            # be a reader's roll-forward over our committed version n
+            # (settled_head): then HEAD is where we wanted it, and this
+            # commit succeeded.
+            now = self.head(cls, seq)
+            if now is not None and (now.commit == commit or now.version >= n):
+                return
             raise Conflict(f"asset {cls}/{seq} moved on while committing; run 'ama pull'") from None
 
     def abandon(self, cls: str, seq: int, n: int, txid: str) -> bool:

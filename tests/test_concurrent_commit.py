@@ -136,3 +136,29 @@ def test_second_commit_in_one_repository_reports_the_held_lock(tmp_path):
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert_linear_history(view, 1)
+
+
+def test_a_reader_rolling_head_forward_over_our_version_mid_advance_is_not_a_conflict(tmp_path):
+    """A commits version 2 and reads HEAD (at 1) to move it; before A's
+    compare-and-swap lands, B (reserving, so calling settled_head) rolls HEAD
+    forward over A's committed version 2. A's swap then fails, but HEAD is
+    where A wanted it: A succeeded and must not say "moved on" (exit 8)."""
+    from ama.assets import Assets
+    from ama.remote.local import LocalRemote
+
+    remote = LocalRemote(str(tmp_path / "remote"))
+    a = Assets(remote)
+    seq = a.allocate_seq("race", "race", "alice")
+    n1 = a.reserve_version("race", seq, None, "t1", "alice")
+    a.commit_version("race", seq, n1, "t1", {"commit": "1" * 64, "tree": "0" * 64})
+    a.advance_head("race", seq, n1, "1" * 64, None)
+    n2 = a.reserve_version("race", seq, "1" * 64, "t2", "alice")
+    a.commit_version("race", seq, n2, "t2", {"commit": "2" * 64, "tree": "0" * 64})
+    stale = a.head("race", seq)
+    b = Assets(LocalRemote(str(tmp_path / "remote")))
+    assert b.settled_head("race", seq).version == n2  # B rolls HEAD forward
+    reads = iter([stale])
+    real_head = a.head
+    a.head = lambda cls, s: next(reads, None) or real_head(cls, s)  # A's read happened before B's write
+    a.advance_head("race", seq, n2, "2" * 64, "1" * 64)
+    assert real_head("race", seq).version == n2
