@@ -147,3 +147,11 @@ def test_status_hints_are_true_for_each_state(ama, repo):
     assert "R  d/a.txt -> a2.txt" in porcelain(ama)
     ok(ama("commit", "-a", "-m", "two"))
     assert porcelain(ama) == []
+
+
+def test_commit_quiet_prints_nothing_and_commits(ama, repo):
+    (repo / "q.txt").write_text("quiet\n")
+    ok(ama("add", "q.txt"))
+    r = ok(ama("commit", "-q", "-m", "quiet"))
+    assert (r.out, r.err) == ("", "")
+    assert "quiet" in ok(ama("log")).out

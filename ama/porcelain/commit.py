@@ -22,6 +22,7 @@ you are told).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import ui
@@ -44,6 +45,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="first stage every tracked file modified, deleted or renamed since 'ama add' (not new files)")
     p.add_argument("--remote", help="remote to commit to (default: core.remote, else origin)")
     p.add_argument("-j", "--jobs", type=int, default=8, help="parallel uploads (default: 8)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line and no progress bar")
     p.add_argument(
         "--push-refs",
         action="store_true",
@@ -58,6 +60,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repo.discover()
+    if args.quiet:
+        os.environ["AMA_NO_PROGRESS"] = "1"  # this process only: ui.Progress reads it
     if args.push_refs:
         # For this process only, as git's -c: not saved.
         repo.config.set("core.pushrefs", "true")
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def _commit(repo: Repo, head: Head, args: argparse.Namespace) -> int:
     commit_id = commit_staged(repo, args.message, args.remote, args.jobs, head)
     if commit_id is not None:
-        _report(repo, commit_id)
+        _report(repo, commit_id, args.quiet)
     elif head.commit is None:
         ui.out("nothing to commit: stage files with 'ama add'")
     else:
@@ -91,9 +95,10 @@ def _commit(repo: Repo, head: Head, args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(repo: Repo, commit_id: str) -> None:
-    commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
-    ui.out(f"[{commit.asset} version {commit.version}] {commit_id[:12]} {commit.message.splitlines()[0]}")
+def _report(repo: Repo, commit_id: str, quiet: bool = False) -> None:
+    if not quiet:
+        commit = Commit.parse(repo.store.read_bytes(commit_id), commit_id)
+        ui.out(f"[{commit.asset} version {commit.version}] {commit_id[:12]} {commit.message.splitlines()[0]}")
     from ..gitrepo import pointer_staging_note
 
     note = pointer_staging_note(repo)
@@ -138,7 +143,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
         for note in notes:
             ui.info(note)
-        _report(repo, commit_id)
+        _report(repo, commit_id, args.quiet)
         if tree != pending.tree:
             ui.info("the staged files changed since; run 'ama commit' again to commit those changes")
         return 0
@@ -149,7 +154,7 @@ def _recover(repo: Repo, index: Index, pending: Pending, args: argparse.Namespac
         if args.message:
             pending.message = args.message
         commit_id = execute(repo, remote, index, pending, resuming=True, jobs=args.jobs)
-        _report(repo, commit_id)
+        _report(repo, commit_id, args.quiet)
         return 0
     released = abandon(repo, remote, pending)
     head = read_head(repo)
