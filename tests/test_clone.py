@@ -72,6 +72,21 @@ def test_killed_clone_is_finished_by_running_it_again(published, tmp_path):
     assert not (dest / ".ama" / "CLONING").exists()
 
 
+def test_a_clone_killed_before_its_marker_was_renamed_into_place_is_finished(published, tmp_path):
+    """Killed inside the marker's atomic write: .ama/ holds only its temp
+    file (fuzz seed 50, a kill at 0.28 s under load)."""
+    dest = tmp_path / "dest"
+    (dest / ".ama").mkdir(parents=True)
+    (dest / ".ama" / ".ama-tmp-4242-host-0123456789ab").write_text("data/1\n")
+    ok(run_ama("clone", "data/1", dest, cwd=tmp_path, env=published.env))
+    assert (dest / "a.txt").read_text() == "alpha\n"
+    other = tmp_path / "other"
+    (other / ".ama").mkdir(parents=True)
+    (other / ".ama" / "index").write_bytes(b"x")  # not a temp file: someone's repository
+    one_line_error(run_ama("clone", "data/1", other, cwd=tmp_path, env=published.env), 2)
+    assert (other / ".ama" / "index").read_bytes() == b"x"
+
+
 def test_a_killed_clone_of_another_version_is_not_taken_over(published, tmp_path):
     dest = tmp_path / "dest"
     killed = run_ama("clone", "data/1", dest, cwd=tmp_path, env={**published.env, "AMA_FAILPOINT": "after-fetch"})

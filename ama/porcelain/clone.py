@@ -21,7 +21,7 @@ import shutil
 
 from .. import ui
 from ..errors import UsageError
-from ..fsutil import atomic_write
+from ..fsutil import atomic_write, is_temp_name
 from ..refs import Head, update_ref, write_head
 from ..remotes import default_store_url, normalize_url
 from ..repo import AMA_DIR, init_repo
@@ -110,8 +110,9 @@ def _interrupted_clone(root: str, entries: list[str], marker_text: str) -> bool:
         with open(os.path.join(ama, MARKER)) as f:
             return f.read() == marker_text
     except FileNotFoundError:
-        # Killed between creating .ama/ and writing the marker.
-        return entries == [AMA_DIR] and not os.listdir(ama)
+        # Killed between creating .ama/ and writing the marker (perhaps
+        # with the marker's temp file written but not yet renamed).
+        return entries == [AMA_DIR] and all(is_temp_name(name) for name in os.listdir(ama))
     except (OSError, UnicodeDecodeError):
         return False
 
