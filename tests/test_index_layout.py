@@ -198,3 +198,37 @@ def test_stage_records_every_file_whatever_order_its_chunks_finish_in(repo, monk
     assert all(index.digest(n) == hash_bytes(n.encode() * (1 + len(n) % 3)) for n in names)
     if limit == 64:
         assert list(index.paths()) == sorted(names)  # recorded in path order
+
+
+@pytest.mark.parametrize("size, threaded", [(10, False), (64 << 10, True)])
+def test_stage_hashes_small_files_on_one_thread_and_larger_ones_on_several(repo, monkeypatch, size, threaded):
+    """Threads only pass the GIL around for small files (2x slower than one
+    thread here), so the default takes them only for files of 64 KiB and up;
+    an explicit -j is obeyed either way."""
+    from conftest import write
+
+    from ama import staging
+    from ama.hashing import hash_bytes
+    from ama.repo import Repo
+
+    assert staging.THREADS_MIN_AVERAGE == 64 << 10
+    monkeypatch.setattr(staging, "CHUNK", 4)
+    names = [f"d/f{i:02d}" for i in range(20)]
+    for i, name in enumerate(names):
+        write(repo / name, bytes([i]) * size)
+    runs = []
+    runner = staging.run_bounded
+
+    def watched(fn, items, jobs):
+        runs.append(jobs)
+        return runner(fn, items, jobs)
+
+    monkeypatch.setattr(staging, "run_bounded", watched)
+    r = Repo(str(repo))
+    index = Index()
+    staging.stage(r, index, staging.expand(r, [str(repo)]).files)
+    assert (runs != []) == threaded and all(jobs > 1 for jobs in runs)
+    assert all(index.digest(n) == hash_bytes(bytes([i]) * size) for i, n in enumerate(names))
+    runs.clear()
+    staging.stage(r, Index(), names, jobs=3)
+    assert runs == [3]

@@ -35,7 +35,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-A", "--all", action="store_true",
                    help="stage additions, modifications, deletions and renames in the whole work tree (or under PATHs)")
     p.add_argument("-f", "--force", action="store_true", help="add files even if they are ignored")
-    p.add_argument("-j", "--jobs", type=int, help="parallel hashing threads (default: 2 per core, up to 8)")
+    p.add_argument("-j", "--jobs", type=int, help="parallel hashing threads (default: 1 for files averaging under 64 KiB, "
+                        "else 2 per core, up to 8)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.add_argument("--to", metavar="PATH", help="with one URL: the work-tree path (a directory for a prefix)")
     p.add_argument("--hash", action="store_true", help="with URLs: read the bytes once to record their BLAKE3 id")

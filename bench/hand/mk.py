@@ -28,5 +28,8 @@ g = os.path.join(root, "g")
 genv = {**env, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
 subprocess.run(["git", "init", "-q"], cwd=g, env=genv, check=True)
 subprocess.run(["git", "add", "-A"], cwd=g, env=genv, check=True)
-subprocess.run(["git", "commit", "-q", "-m", "bench"], cwd=g, env=genv, check=True)
+# gc.auto=0, then a gc in the foreground: an automatic gc detached after the
+# commit would still be packing objects while pair.py copies the repository.
+subprocess.run(["git", "-c", "gc.auto=0", "commit", "-q", "-m", "bench"], cwd=g, env=genv, check=True)
+subprocess.run(["git", "gc", "-q"], cwd=g, env=genv, check=True)
 print("git ready")
