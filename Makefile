@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 # The runtime alone (what 'make demo' and users need): ama and its four
 # dependencies, plus the man pages where man finds them for this venv.
-$(BIN)/ama: setup.cfg setup.py pyproject.toml ama/_speedups.c
+$(BIN)/ama: setup.cfg setup.py pyproject.toml ama/_speedups.c ama/_blake3.c ama/_blake3.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# compat mode: a plain .pth entry, no import hook costing start-up time
@@ -59,7 +59,7 @@ test-core-asan: install
 	mkdir -p build/asan
 	$(CC) -shared -fPIC -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 		-Wall -Wextra -Werror -std=gnu11 -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
-		ama/_speedups.c -o $(ASAN_SO) -lpthread
+		ama/_speedups.c ama/_blake3.c -o $(ASAN_SO) -lpthread
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" ASAN_OPTIONS=detect_leaks=0 \
 		PYTHONMALLOC=malloc $(BIN)/python scripts/core_sanitized.py $(ASAN_SO) 60
 

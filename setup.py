@@ -1,4 +1,4 @@
-"""Build ama's optional compiled core (ama/_speedups.c); metadata is in setup.cfg.
+"""Build ama's optional compiled core (ama/_speedups.c, ama/_blake3.c); metadata is in setup.cfg.
 
 The extension is optional: where there is no compiler or no Python headers
 the build of it fails quietly and ama runs its pure-Python core
@@ -27,7 +27,8 @@ setup(
     ext_modules=[
         Extension(
             "ama._speedups",
-            ["ama/_speedups.c"],
+            ["ama/_speedups.c", "ama/_blake3.c"],
+            depends=["ama/_blake3.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-std=gnu11"],
             optional=True,
         )

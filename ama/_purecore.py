@@ -16,7 +16,7 @@ from .index import HEADER, MISSING, SKIP_WORKTREE, STAT, _check, _compare, _path
 from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
-VERSION = 3
+VERSION = 4
 
 
 def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str, int, int]]:
@@ -39,6 +39,73 @@ def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str
         if state:
             out.append((path, state, position))
     return out
+
+
+FALLBACK = 0  # store_new: this file takes the Python path (staging.store_file)
+CHANGED = 1  # store_new: the file changed after it was linked (the new link removed)
+
+
+def blake3(data: bytes) -> bytes:
+    """The 32-byte BLAKE3 digest of ``data``."""
+    from blake3 import blake3 as hasher
+
+    return hasher(data).digest()
+
+
+def store_new(root: str, objects: str, paths: list[str], max_size: int, threads: int) -> list:
+    """Hash and hardlink into ``objects`` each of ``paths`` (new files of
+    at most ``max_size`` bytes): (digest, stat record, size, present),
+    FALLBACK or CHANGED a path, as the compiled core's ``store_new`` says."""
+    return [_store_one(root, objects, path, max_size) for path in paths]
+
+
+def _store_one(root: str, objects: str, path: str, max_size: int):
+    from .fsutil import unlink_quietly
+    from .hashing import same_snapshot
+    from .index import _stat_record
+
+    full = f"{root}/{path}"
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return FALLBACK
+    try:
+        st = os.fstat(fd)
+        if not statmod.S_ISREG(st.st_mode) or st.st_size > max_size:
+            return FALLBACK
+        data = os.pread(fd, st.st_size + 1, 0)  # a file that grew is not hashed short
+        if len(data) != st.st_size:
+            return FALLBACK
+        digest = blake3(data)
+        if not same_snapshot(st, os.fstat(fd)):
+            return FALLBACK
+        hexdigest = digest.hex()
+        dest = f"{objects}/{hexdigest[:2]}/{hexdigest[2:]}"
+        present = False
+        try:
+            os.link(full, dest, follow_symlinks=False)
+        except FileExistsError:
+            present = True
+        except OSError:
+            return FALLBACK  # the Python path decides: another link mode, or an error
+        else:
+            try:
+                linked = os.lstat(dest)
+            except OSError:
+                linked = None
+            if linked is None or linked.st_ino != st.st_ino or linked.st_dev != st.st_dev:
+                unlink_quietly(dest)  # saved over between hash and link: never under this name
+                return FALLBACK
+        final = os.fstat(fd)
+        if final.st_size != st.st_size or final.st_mtime_ns != st.st_mtime_ns:
+            if not present:
+                os.unlink(dest)
+            return CHANGED
+        return digest, _stat_record(final), final.st_size, present
+    except OSError:
+        return FALLBACK
+    finally:
+        os.close(fd)
 
 
 def _lstat_below(root: str, path: str) -> os.stat_result:

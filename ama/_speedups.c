@@ -26,6 +26,21 @@
  *       cache now: every directory entered whose mtime and ctime are older
  *       than the cutoff; `hits` counts the directories not read.
  *
+ *   store_new(root, objects, paths, max_size, threads) -> [result, ...]
+ *       the bulk of `ama add` (ama/staging.py): files not yet staged, in
+ *       the hardlink link mode. Each is opened (O_NOFOLLOW), fstat'd, read
+ *       whole if it is a regular file of at most max_size bytes, hashed
+ *       with BLAKE3 (_blake3.c), fstat'd again (unchanged while read?),
+ *       linked as objects/<2 hex>/<62 hex> (the fan-out directories exist),
+ *       the link lstat'd (the inode we hashed?) and fstat'd a last time:
+ *       that snapshot is what the index records. Threads take the paths in
+ *       chunks, the GIL released. A result is (digest, stat record, size,
+ *       present): the 32-byte digest, the index's 48-byte stat record, the
+ *       size and whether the object was there already (EEXIST); or FALLBACK: this
+ *       file takes the Python path (store_file), which redoes it and says
+ *       in its own words what is wrong; or CHANGED: the file changed after
+ *       it was linked (the new link is removed again).
+ *
  * States are those of ama/index.py plus MISSING.
  */
 #define PY_SSIZE_T_CLEAN
@@ -34,6 +49,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +57,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CORE_VERSION 3
+#include "_blake3.h"
+
+#define CORE_VERSION 4
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the index is little-endian; this core reads it in place"
@@ -883,10 +901,248 @@ release:
     return result;
 }
 
+/* -- store_new ---------------------------------------------------------------- */
+
+enum { FALLBACK = 0, CHANGED_AFTER_LINK = 1, STORED = 2, PRESENT = 3 };
+#define STORE_CHUNK 64 /* paths a store thread takes at a time */
+
+typedef struct {
+    const char *root, *objects;
+    char **paths; /* work-tree relative, file-system encoding */
+    Py_ssize_t count;
+    Py_ssize_t *next;
+    size_t max_size;
+    uint8_t *results;   /* one of the enum above a path */
+    uint8_t (*digests)[32];
+    uint8_t (*records)[STAT_SIZE];
+    uint64_t *sizes;
+    int failed;
+} StoreJob;
+
+static void put_u64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The index's stat record (ama/index.py STAT: size, mtime, ctime, ino, dev, mode, flags). */
+static void stat_record(const struct stat *st, uint8_t *r) {
+    put_u64(r, (uint64_t)st->st_size);
+    put_u64(r + 8, (uint64_t)ns(st->st_mtim));
+    put_u64(r + 16, (uint64_t)ns(st->st_ctim));
+    put_u64(r + 24, (uint64_t)st->st_ino);
+    put_u64(r + 32, (uint64_t)st->st_dev);
+    uint32_t mode = (uint32_t)st->st_mode, flags = 0;
+    memcpy(r + 40, &mode, 4);
+    memcpy(r + 44, &flags, 4);
+}
+
+/* hashing.same_snapshot */
+static int same_snapshot(const struct stat *a, const struct stat *b) {
+    return a->st_size == b->st_size && ns(a->st_mtim) == ns(b->st_mtim) && ns(a->st_ctim) == ns(b->st_ctim) &&
+           a->st_ino == b->st_ino;
+}
+
+static int store_one(const StoreJob *job, const char *rel, uint8_t *buf, char *full, size_t full_cap,
+                     uint8_t digest[32], uint8_t record[STAT_SIZE], uint64_t *size) {
+    static const char hex[] = "0123456789abcdef";
+    size_t rlen = strlen(job->root), plen = strlen(rel), olen = strlen(job->objects);
+    if (rlen + 1 + plen + 1 > full_cap || olen + 1 + 2 + 1 + 62 + 1 > full_cap)
+        return FALLBACK;
+    memcpy(full, job->root, rlen);
+    full[rlen] = '/';
+    memcpy(full + rlen + 1, rel, plen + 1);
+    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return FALLBACK;
+    int result = FALLBACK;
+    struct stat st, after, linked;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > job->max_size)
+        goto done;
+    /* One byte more than expected: a file that grew is not hashed short. */
+    size_t want = (size_t)st.st_size + 1, got = 0;
+    while (got < want) {
+        ssize_t n = pread(fd, buf + got, want - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != (size_t)st.st_size)
+        goto done;
+    ama_blake3(buf, got, digest);
+    if (fstat(fd, &after) != 0 || !same_snapshot(&st, &after))
+        goto done;
+    char *dest = full + rlen + 1 + plen + 1; /* after the source path, same buffer */
+    size_t dlen = olen + 1 + 2 + 1 + 62 + 1;
+    if (rlen + 1 + plen + 1 + dlen > full_cap)
+        goto done;
+    memcpy(dest, job->objects, olen);
+    char *p = dest + olen;
+    *p++ = '/';
+    for (int i = 0; i < 32; i++) {
+        if (i == 1)
+            *p++ = '/';
+        *p++ = hex[digest[i] >> 4];
+        *p++ = hex[digest[i] & 15];
+    }
+    *p = 0;
+    int present = 0;
+    if (link(full, dest) != 0) {
+        if (errno != EEXIST)
+            goto done; /* the Python path decides: another link mode, or an error */
+        present = 1;
+    } else if (lstat(dest, &linked) != 0 || linked.st_ino != st.st_ino || linked.st_dev != st.st_dev) {
+        /* The path names another file than the one hashed (saved over
+         * between hash and link): never keep it under this name. */
+        unlink(dest);
+        goto done;
+    }
+    struct stat final;
+    if (fstat(fd, &final) != 0)
+        goto done;
+    if (final.st_size != st.st_size || ns(final.st_mtim) != ns(st.st_mtim)) {
+        if (!present)
+            unlink(dest);
+        result = CHANGED_AFTER_LINK;
+        goto done;
+    }
+    stat_record(&final, record);
+    *size = (uint64_t)final.st_size;
+    result = present ? PRESENT : STORED;
+done:
+    close(fd);
+    return result;
+}
+
+static void *store_range(void *arg) {
+    StoreJob *job = arg;
+    uint8_t *buf = malloc(job->max_size + 1);
+    size_t full_cap = 3 * PATH_MAX;
+    char *full = malloc(full_cap);
+    if (!buf || !full) {
+        job->failed = 1;
+    } else {
+        Py_ssize_t lo;
+        while (!job->failed && (lo = __atomic_fetch_add(job->next, STORE_CHUNK, __ATOMIC_RELAXED)) < job->count) {
+            Py_ssize_t hi = job->count - lo > STORE_CHUNK ? lo + STORE_CHUNK : job->count;
+            for (Py_ssize_t i = lo; i < hi; i++)
+                job->results[i] = (uint8_t)store_one(job, job->paths[i], buf, full, full_cap, job->digests[i],
+                                                     job->records[i], &job->sizes[i]);
+        }
+    }
+    free(buf);
+    free(full);
+    return NULL;
+}
+
+static PyObject *core_store_new(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *root_obj, *objects_obj, *paths;
+    Py_ssize_t max_size;
+    int threads;
+    if (!PyArg_ParseTuple(args, "O&O&O!ni", PyUnicode_FSConverter, &root_obj, PyUnicode_FSConverter, &objects_obj,
+                          &PyList_Type, &paths, &max_size, &threads))
+        return NULL;
+    PyObject *result = NULL, *encoded = NULL;
+    Py_ssize_t count = PyList_GET_SIZE(paths);
+    char **cpaths = PyMem_Calloc(count ? count : 1, sizeof(char *));
+    uint8_t *results = PyMem_Calloc(count ? count : 1, 1);
+    uint8_t(*digests)[32] = PyMem_Calloc(count ? count : 1, 32);
+    uint8_t(*records)[STAT_SIZE] = PyMem_Calloc(count ? count : 1, STAT_SIZE);
+    uint64_t *sizes = PyMem_Calloc(count ? count : 1, sizeof(uint64_t));
+    if (!cpaths || !results || !digests || !records || !sizes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (max_size < 0)
+        max_size = 0;
+    if ((encoded = PyList_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *b = PyUnicode_EncodeFSDefault(PyList_GET_ITEM(paths, i));
+        if (!b)
+            goto done;
+        PyList_SET_ITEM(encoded, i, b);
+        cpaths[i] = PyBytes_AS_STRING(b);
+    }
+    if (threads < 1)
+        threads = 1;
+    if (threads > 16)
+        threads = 16;
+    if (count < 2 * STORE_CHUNK)
+        threads = 1;
+    StoreJob jobs[16];
+    pthread_t tids[16];
+    int started[16] = {0};
+    Py_ssize_t next = 0;
+    for (int t = 0; t < threads; t++)
+        jobs[t] = (StoreJob){PyBytes_AS_STRING(root_obj), PyBytes_AS_STRING(objects_obj), cpaths, count, &next,
+                             (size_t)max_size, results, digests, records, sizes, 0};
+    Py_BEGIN_ALLOW_THREADS
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&tids[t], NULL, store_range, &jobs[t]) == 0;
+    store_range(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            store_range(&jobs[t]);
+    }
+    Py_END_ALLOW_THREADS
+    int failed = 0;
+    for (int t = 0; t < threads; t++)
+        failed |= jobs[t].failed;
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((result = PyList_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item;
+        if (results[i] == STORED || results[i] == PRESENT)
+            item = Py_BuildValue("(y#y#KO)", (const char *)digests[i], (Py_ssize_t)32, (const char *)records[i],
+                                 (Py_ssize_t)STAT_SIZE, (unsigned long long)sizes[i],
+                                 results[i] == PRESENT ? Py_True : Py_False);
+        else
+            item = PyLong_FromLong(results[i]);
+        if (!item) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+done:
+    Py_XDECREF(encoded);
+    PyMem_Free(cpaths);
+    PyMem_Free(results);
+    PyMem_Free(digests);
+    PyMem_Free(records);
+    PyMem_Free(sizes);
+    Py_DECREF(root_obj);
+    Py_DECREF(objects_obj);
+    return result;
+}
+
+static PyObject *core_blake3(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf))
+        return NULL;
+    uint8_t out[32];
+    Py_BEGIN_ALLOW_THREADS
+    ama_blake3(buf.buf, (size_t)buf.len, out);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
 static PyMethodDef methods[] = {
     {"check", core_check, METH_VARARGS, "check(data, root, since_ns, threads) -> [(path, state, position)]"},
     {"walk", core_walk, METH_VARARGS,
      "walk(data, root, cache=b'', cutoff_ns=0) -> (untracked files, untracked directories, records, hits)"},
+    {"store_new", core_store_new, METH_VARARGS,
+     "store_new(root, objects, paths, max_size, threads) -> [(digest, stat record, size, present) or FALLBACK or CHANGED]"},
+    {"blake3", core_blake3, METH_VARARGS, "blake3(data) -> the 32-byte BLAKE3 digest (the add path's portable C)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -895,7 +1151,9 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddIntConstant(m, "VERSION", CORE_VERSION) != 0) {
+    if (m && (PyModule_AddIntConstant(m, "VERSION", CORE_VERSION) != 0 ||
+              PyModule_AddIntConstant(m, "FALLBACK", FALLBACK) != 0 ||
+              PyModule_AddIntConstant(m, "CHANGED", CHANGED_AFTER_LINK) != 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -137,7 +137,10 @@ class Index:
         # (ama/dircache.py) is keyed by it.
         self.checksum: bytes | None = None
         self._sorted: list[str] | None = None  # sorted paths, for bisection
-        self._dirs: set[str] | None = None  # a superset of the implied directories
+        # A superset of the implied directories (removing a path leaves its
+        # directories), but never a staged file or a directory below one:
+        # staging a file drops the directories at and below it.
+        self._dirs: set[str] | None = None
         # (digest bytes, size, mtime_ns, ctime_ns, ino, dev, mode, flags) per
         # path: how tests build an index of chosen fields.
         for path, e in (entries or {}).items():
@@ -369,6 +372,11 @@ class Index:
         staged file where one of its parent directories now is."""
         return self._put(path, bytes.fromhex(digest), _stat_record(st))
 
+    def add_stored(self, path: str, digest: bytes, record: bytes) -> list[str]:
+        """``add`` for what the compiled core's ``store_new`` returns: the
+        raw digest and the stat record it packed as ``STAT`` does."""
+        return self._put(path, digest, record)
+
     def add_unread(self, path: str, digest: str, size: int, st_mode: int) -> list[str]:
         """Stage content ``digest`` at ``path`` without a file read: a
         snapshot of zeros, which the stat comparison never finds CLEAN."""
@@ -456,20 +464,27 @@ class Index:
         return dropped
 
     def _conflicts(self, path: str) -> list[str]:
-        """Staged paths that cannot coexist with a new file at ``path``."""
+        """Staged paths that cannot coexist with a new file at ``path``
+        (whose directories ``_dirs`` then no longer holds)."""
         slots = self._decoded()
+        dirs = self._dirs
+        if dirs is None:
+            dirs = self._dirs = set()
+            for p in slots:
+                self._add_dirs(p)
         found = []
         parent = path
         while "/" in parent:
             parent = parent.rsplit("/", 1)[0]
+            if parent in dirs:
+                break  # a directory: neither it nor any above it is a staged file
             if parent in slots:
                 found.append(parent)
-        if self._dirs is None:
-            self._dirs = set()
-            for p in slots:
-                self._add_dirs(p)
-        if path in self._dirs:
+        if path in dirs:
             found.extend(self.paths_under([path]))
+            below = path + "/"
+            dirs.difference_update([d for d in dirs if d.startswith(below)])
+            dirs.discard(path)
         return found
 
     def _add_dirs(self, path: str) -> None:

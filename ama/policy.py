@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-CORE_VERSION = 3  # the VERSION the compiled core must carry
+CORE_VERSION = 4  # the VERSION the compiled core must carry
 
 _core = None
 _why = ""

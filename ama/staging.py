@@ -14,7 +14,7 @@ import os
 import stat as statmod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 
 from .errors import BadPath
 from .fsutil import is_temp_name
@@ -207,6 +207,10 @@ def _walk(
 CHUNK = 128
 REORDER_LIMIT = 64  # finished chunks held back to record the files in order
 THREADS_MIN_AVERAGE = 64 << 10  # bytes a file, on average, for hashing threads to pay
+# The core's store_new: files a call, the largest it hashes (its BLAKE3 is
+# portable C, ~250-500 MB/s here: larger files go to the blake3 package).
+STORE_BATCH = 1024
+CORE_MAX_SIZE = 16 << 10
 
 
 @dataclass
@@ -254,7 +258,7 @@ def stage(
         """The files whose stat does not say they are staged as they are,
         found as the hashing threads ask for more (no list of them all)."""
         for rel in files:
-            if index.unchanged(rel, repo.abspath(rel)):
+            if rel in index and index.unchanged(rel, repo.abspath(rel)):
                 result.unchanged.append(rel)
                 if progress:
                     progress(1)
@@ -283,9 +287,21 @@ def stage(
     first = list(islice(todo, 2 * CHUNK))
     if jobs is None:
         jobs = _default_jobs(repo, first)
+    def record_stored(rel: str, digest: bytes, stat_record: bytes, size: int, present: bool) -> None:
+        index.add_stored(rel, digest, stat_record)
+        result.touched += 1
+        result.added.append(rel)
+        result.bytes += size
+        mode = "present" if present else "hardlink"
+        result.modes[mode] = result.modes.get(mode, 0) + 1
+        if progress:
+            progress(1)
+
     if len(first) < 2 * CHUNK or jobs <= 1:
-        for rel in chain(first, todo):
+        for rel in first:
             record(store_file(repo, rel))
+        if len(first) == 2 * CHUNK:
+            _store_rest(repo, index, todo, record, record_stored)
     else:
         # Chunks, not one task per file: a future per 2 KiB file costs more
         # than hashing it. The system calls of one thread overlap the
@@ -327,6 +343,39 @@ def stage(
         _restore_shared(repo, index, dropped)
     repo.store.fsync_dirs()
     return result
+
+
+def _store_rest(repo: Repo, index: Index, files: Iterator[str], record, record_stored) -> None:
+    """Store and record ``files`` on this thread, in batches: the new files
+    of a batch by the core's ``store_new`` (ama/policy.py; the compiled one
+    hashes and links them on threads of its own, outside the GIL) while
+    the store links by hardlink, the rest, and any file the core hands
+    back, by ``store_file``, which says what is wrong with it."""
+    from .policy import core
+
+    active = core()
+    store = repo.store
+    threads = min(4, os.cpu_count() or 1)
+    ready = False
+    while batch := list(islice(files, STORE_BATCH)):
+        if store.modes_to_try()[0] != "hardlink":
+            for rel in batch:
+                record(store_file(repo, rel))
+            continue
+        if not ready:
+            store.make_fanout_dirs()
+            ready = True
+        is_new = [rel not in index for rel in batch]
+        new = [rel for rel, n in zip(batch, is_new, strict=True) if n]
+        results = iter(active.store_new(repo.root, store.root, new, CORE_MAX_SIZE, threads))
+        for rel, n in zip(batch, is_new, strict=True):
+            item = next(results) if n else active.FALLBACK
+            if isinstance(item, tuple):
+                record_stored(rel, *item)
+            elif item == active.CHANGED:
+                raise BadPath(f"{rel}: changed while ama added it; add it again")
+            else:
+                record(store_file(repo, rel))
 
 
 def _default_jobs(repo: Repo, sample: list[str]) -> int:

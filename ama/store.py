@@ -59,6 +59,12 @@ class Store:
             self._made_dirs.add(d)
         return d
 
+    def make_fanout_dirs(self) -> None:
+        """Make all 256 fan-out directories (for the compiled core's
+        ``store_new``, which links into them), remembered for ``sync``."""
+        for i in range(256):
+            self._dir_for(f"{i:02x}")
+
     def dir_ready(self, digest: str) -> str:
         """``path(digest)``, its directory made (and remembered for ``sync``)."""
         self._dir_for(digest)

@@ -39,6 +39,25 @@ def test_staging_a_file_where_staged_paths_were_below_drops_them(tmp_path):
     assert sorted(index.paths()) == ["data", "data-other", "database"]
 
 
+def test_conflicts_are_found_after_directories_were_emptied_and_became_files(tmp_path):
+    """The directories an index remembers may outlive the paths below them
+    (removing a path leaves them); staging a file there must still drop
+    what it conflicts with, whatever order the changes came in."""
+    st = snapshot(write(tmp_path / "f", b"x"))
+    index = Index()
+    index.add("a/b/c", DIGEST_A, st)
+    index.remove("a/b/c")
+    assert index.add("a", DIGEST_A, st) == []  # a, a/b were directories: now a file
+    assert index.add("a/b/d", DIGEST_B, st) == ["a"]  # below a staged file: it goes
+    assert index.add("a/b", DIGEST_A, st) == ["a/b/d"]
+    assert index.add("a/b/e/f", DIGEST_B, st) == ["a/b"]
+    assert sorted(index.paths()) == ["a/b/e/f"]
+    index.remove("a/b/e/f")
+    index.add("a/b/e", DIGEST_A, st)
+    assert index.add("a/b/e/g/h", DIGEST_B, st) == ["a/b/e"]
+    assert sorted(index.paths()) == ["a/b/e/g/h"]
+
+
 def test_a_file_replaced_by_a_directory_is_staged_as_the_directory(repo, ama):
     write(repo / "data", b"a file\n")
     ok(ama("add", "data"))
