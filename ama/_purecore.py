@@ -16,7 +16,7 @@ from .index import HEADER, MISSING, SKIP_WORKTREE, STAT, _check, _compare, _path
 from .names import is_reserved_dir
 from .worktree import tracked_dirs
 
-VERSION = 4
+VERSION = 5
 
 
 def check(data: bytes, root: str, since_ns: int, threads: int) -> list[tuple[str, int, int]]:
@@ -106,6 +106,29 @@ def _store_one(root: str, objects: str, path: str, max_size: int):
         return FALLBACK
     finally:
         os.close(fd)
+
+
+class _Check:
+    """What check_start returns: the arguments, until check_finish runs it."""
+
+    def __init__(self, *args) -> None:
+        self.args = args
+
+
+def check_start(data: bytes, root: str, since_ns: int, threads: int) -> _Check:
+    """check, to be finished by ``check_finish``; the compiled core runs it
+    meanwhile, this twin when it is finished."""
+    return _Check(data, root, since_ns, threads)
+
+
+def check_finish(handle: _Check) -> list[tuple[str, int, int]]:
+    """What check returns for the arguments given to check_start, once."""
+    if not isinstance(handle, _Check):
+        raise TypeError("check_finish takes what check_start returned")
+    args, handle.args = handle.args, None
+    if args is None:
+        raise ValueError("this check is already finished")
+    return check(*args)
 
 
 def _lstat_below(root: str, path: str) -> os.stat_result:

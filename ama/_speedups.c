@@ -15,6 +15,14 @@
  *       entries in chunks of CHUNK as they free up: on a busy machine a
  *       thread that gets less CPU than the others takes fewer chunks,
  *       where fixed shares left the others waiting for its last ones.
+ *   check_start(data, root, since_ns, threads) -> handle
+ *   check_finish(handle) -> [(path, state, position), ...]
+ *       the same check, its threads but the caller's (at least one)
+ *       started at once and left to run while the caller goes on with
+ *       Python; check_finish makes the caller's thread the last one, takes
+ *       the chunks left, waits for the others and returns what check would
+ *       have (raises what it would have raised), once. A handle dropped
+ *       unfinished waits for its threads.
  *   walk(data, root, cache=b"", cutoff_ns=0)
  *           -> ([untracked file, ...], [untracked directory, ...], records, hits)
  *       names in the work tree that the index does not track; a directory
@@ -59,7 +67,7 @@
 
 #include "_blake3.h"
 
-#define CORE_VERSION 4
+#define CORE_VERSION 5
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the index is little-endian; this core reads it in place"
@@ -105,7 +113,8 @@ static void read_stat(const Index *ix, Py_ssize_t i, Stat *s) {
     memcpy(&s->flags, p + 44, 4);
 }
 
-/* Locate the path table; 0, or -1 with a Python exception set. */
+/* Locate the path table; 0, or -1 with a Python exception set (and
+ * nothing for index_close to free). */
 static int index_open(Index *ix, const char *data, Py_ssize_t len) {
     uint32_t version, count;
     memset(ix, 0, sizeof(*ix));
@@ -137,6 +146,7 @@ static int index_open(Index *ix, const char *data, Py_ssize_t len) {
         const char *nul = at < end ? memchr(data + at, '\0', end - at) : NULL;
         if (!nul) {
             PyMem_RawFree(ix->offs);
+            ix->offs = NULL;
             PyErr_SetString(PyExc_ValueError, "index path table truncated");
             return -1;
         }
@@ -146,6 +156,7 @@ static int index_open(Index *ix, const char *data, Py_ssize_t len) {
     ix->offs[count] = at;
     if (at != end) {
         PyMem_RawFree(ix->offs);
+        ix->offs = NULL;
         PyErr_SetString(PyExc_ValueError, "index entry count mismatch");
         return -1;
     }
@@ -318,57 +329,95 @@ static PyObject *path_str(const Index *ix, Py_ssize_t i) {
     return PyUnicode_DecodeUTF8(ipath(ix, i), ilen(ix, i), "surrogateescape");
 }
 
-static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
+/* A check under way: its threads run with no Python object in reach; the
+ * buffer export keeps the index bytes (an mmap cannot be closed meanwhile). */
+typedef struct {
     Py_buffer buf;
     PyObject *root_obj;
+    Index ix;
+    int root_fd;
+    int workers;           /* threads started: jobs[1..workers]; jobs[0] is check_end's own */
+    Py_ssize_t next;       /* the first entry no job has taken yet */
+    Job jobs[16]; /* workers <= 15 */
+    pthread_t tids[16];
+    int started[16];
+} Check;
+
+static void check_free(Check *c) {
+    for (int t = 0; t <= c->workers; t++)
+        free(c->jobs[t].out);
+    if (c->root_fd >= 0)
+        close(c->root_fd);
+    index_close(&c->ix);
+    Py_DECREF(c->root_obj);
+    PyBuffer_Release(&c->buf);
+    PyMem_RawFree(c);
+}
+
+/* Parse check's arguments, open the index and the root, start the threads:
+ * one fewer than `threads`, the caller's being the last when it comes to
+ * check_end (while it does other work, those started have the other cores),
+ * but one if `async` and one is all. One that cannot be created leaves its
+ * share to check_end. NULL with an exception set. */
+static Check *check_begin(PyObject *args, int async) {
+    Check *c = PyMem_RawCalloc(1, sizeof(Check));
+    if (!c)
+        return (Check *)PyErr_NoMemory();
     long long since;
     int threads;
-    if (!PyArg_ParseTuple(args, "y*O&Li", &buf, PyUnicode_FSConverter, &root_obj, &since, &threads))
-        return NULL;
-    Index ix;
-    PyObject *result = NULL;
-    if (index_open(&ix, buf.buf, buf.len) != 0) {
-        Py_DECREF(root_obj);
-        PyBuffer_Release(&buf);
+    if (!PyArg_ParseTuple(args, "y*O&Li", &c->buf, PyUnicode_FSConverter, &c->root_obj, &since, &threads)) {
+        PyMem_RawFree(c);
         return NULL;
     }
-    int root_fd = open(PyBytes_AS_STRING(root_obj), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, root_obj);
-        goto done;
+    c->root_fd = -1;
+    if (index_open(&c->ix, c->buf.buf, c->buf.len) != 0) {
+        check_free(c);
+        return NULL;
+    }
+    c->root_fd = open(PyBytes_AS_STRING(c->root_obj), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->root_fd < 0) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, c->root_obj);
+        check_free(c);
+        return NULL;
     }
     if (threads < 1)
         threads = 1;
     if (threads > 16)
         threads = 16;
-    if (ix.count < 1000 * threads)
-        threads = ix.count >= 2000 ? 2 : 1;
-    Job jobs[16];
-    Py_ssize_t next = 0;
-    pthread_t tids[16];
-    int started[16] = {0};
-    memset(jobs, 0, sizeof(jobs));
-    for (int t = 0; t < threads; t++) {
-        jobs[t].ix = &ix;
-        jobs[t].root_fd = root_fd;
-        jobs[t].since = since;
-        jobs[t].next = &next;
+    if (c->ix.count < 1000 * threads)
+        threads = c->ix.count >= 2000 ? 2 : 1;
+    c->workers = async && threads == 1 ? 1 : threads - 1;
+    for (int t = 0; t <= c->workers; t++) {
+        c->jobs[t].ix = &c->ix;
+        c->jobs[t].root_fd = c->root_fd;
+        c->jobs[t].since = since;
+        c->jobs[t].next = &c->next;
     }
+    for (int t = 1; t <= c->workers; t++)
+        c->started[t] = pthread_create(&c->tids[t], NULL, check_range, &c->jobs[t]) == 0;
+    return c;
+}
+
+/* Wait for the threads, without taking part (nothing Python is touched). */
+static void check_join(Check *c) {
+    for (int t = 1; t <= c->workers; t++)
+        if (c->started[t]) {
+            pthread_join(c->tids[t], NULL);
+            c->started[t] = 0;
+        }
+}
+
+/* Take the chunks no thread has taken yet, join the threads, free `c`:
+ * the exceptions in index order, or NULL with an exception. */
+static PyObject *check_end(Check *c) {
     Py_BEGIN_ALLOW_THREADS
-    for (int t = 1; t < threads; t++)
-        started[t] = pthread_create(&tids[t], NULL, check_range, &jobs[t]) == 0;
-    check_range(&jobs[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t])
-            pthread_join(tids[t], NULL);
-        else
-            check_range(&jobs[t]);
-    }
+    check_range(&c->jobs[0]);
+    check_join(c);
     Py_END_ALLOW_THREADS
-    close(root_fd);
+    PyObject *result = NULL;
     int failed = 0;
-    for (int t = 0; t < threads; t++)
-        failed |= jobs[t].failed;
+    for (int t = 0; t <= c->workers; t++)
+        failed |= c->jobs[t].failed;
     if (failed) {
         PyErr_NoMemory();
     } else if ((result = PyList_New(0)) != NULL) {
@@ -376,14 +425,14 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
         Py_ssize_t at[16] = {0};
         for (;;) {
             int next_t = -1;
-            for (int t = 0; t < threads; t++)
-                if (at[t] < jobs[t].n &&
-                    (next_t < 0 || jobs[t].out[at[t]].index < jobs[next_t].out[at[next_t]].index))
+            for (int t = 0; t <= c->workers; t++)
+                if (at[t] < c->jobs[t].n &&
+                    (next_t < 0 || c->jobs[t].out[at[t]].index < c->jobs[next_t].out[at[next_t]].index))
                     next_t = t;
             if (next_t < 0)
                 break;
-            const Exception *x = &jobs[next_t].out[at[next_t]++];
-            PyObject *item = Py_BuildValue("(Nin)", path_str(&ix, x->index), x->state, x->index);
+            const Exception *x = &c->jobs[next_t].out[at[next_t]++];
+            PyObject *item = Py_BuildValue("(Nin)", path_str(&c->ix, x->index), x->state, x->index);
             if (!item || PyList_Append(result, item) != 0) {
                 Py_XDECREF(item);
                 Py_CLEAR(result);
@@ -392,13 +441,65 @@ static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
             Py_DECREF(item);
         }
     }
-    for (int t = 0; t < threads; t++)
-        free(jobs[t].out);
-done:
-    index_close(&ix);
-    Py_DECREF(root_obj);
-    PyBuffer_Release(&buf);
+    check_free(c);
     return result;
+}
+
+static PyObject *core_check(PyObject *Py_UNUSED(self), PyObject *args) {
+    Check *c = check_begin(args, 0);
+    return c ? check_end(c) : NULL;
+}
+
+/* check_start's handle: a capsule of a Slot holding the Check until
+ * check_finish takes it; one dropped unfinished waits for its threads. */
+#define HANDLE_NAME "ama._speedups.check"
+
+typedef struct {
+    Check *check; /* NULL once finished */
+} Slot;
+
+static void handle_drop(PyObject *capsule) {
+    Slot *slot = PyCapsule_GetPointer(capsule, HANDLE_NAME);
+    if (!slot)
+        return;
+    if (slot->check) {
+        check_join(slot->check);
+        check_free(slot->check);
+    }
+    PyMem_RawFree(slot);
+}
+
+static PyObject *core_check_start(PyObject *Py_UNUSED(self), PyObject *args) {
+    Slot *slot = PyMem_RawMalloc(sizeof(Slot));
+    if (!slot)
+        return PyErr_NoMemory();
+    slot->check = check_begin(args, 1);
+    if (!slot->check) {
+        PyMem_RawFree(slot);
+        return NULL;
+    }
+    PyObject *handle = PyCapsule_New(slot, HANDLE_NAME, handle_drop);
+    if (!handle) {
+        check_join(slot->check);
+        check_free(slot->check);
+        PyMem_RawFree(slot);
+    }
+    return handle;
+}
+
+static PyObject *core_check_finish(PyObject *Py_UNUSED(self), PyObject *handle) {
+    Slot *slot = PyCapsule_IsValid(handle, HANDLE_NAME) ? PyCapsule_GetPointer(handle, HANDLE_NAME) : NULL;
+    if (!slot) {
+        PyErr_SetString(PyExc_TypeError, "check_finish takes what check_start returned");
+        return NULL;
+    }
+    Check *c = slot->check;
+    if (!c) {
+        PyErr_SetString(PyExc_ValueError, "this check is already finished");
+        return NULL;
+    }
+    slot->check = NULL;
+    return check_end(c);
 }
 
 /* -- walk ------------------------------------------------------------------- */
@@ -1138,6 +1239,8 @@ static PyObject *core_blake3(PyObject *Py_UNUSED(self), PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"check", core_check, METH_VARARGS, "check(data, root, since_ns, threads) -> [(path, state, position)]"},
+    {"check_start", core_check_start, METH_VARARGS, "check_start(data, root, since_ns, threads) -> handle"},
+    {"check_finish", core_check_finish, METH_O, "check_finish(handle) -> [(path, state, position)]"},
     {"walk", core_walk, METH_VARARGS,
      "walk(data, root, cache=b'', cutoff_ns=0) -> (untracked files, untracked directories, records, hits)"},
     {"store_new", core_store_new, METH_VARARGS,

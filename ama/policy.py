@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-CORE_VERSION = 4  # the VERSION the compiled core must carry
+CORE_VERSION = 5  # the VERSION the compiled core must carry
 
 _core = None
 _why = ""
@@ -51,6 +51,11 @@ def core():
 
     _core = _purecore
     return _core
+
+
+def check_threads() -> int:
+    """Threads for the compiled core's stat check: one a core, at most 4."""
+    return min(4, os.cpu_count() or 1)
 
 
 def compiled_available() -> bool:

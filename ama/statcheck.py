@@ -244,13 +244,20 @@ class _Walk:
         self.changes.extend(changes)
         self.clean.extend(clean)
 
-    def run_core(self, core, data: bytes, jobs: int) -> list[str]:
+    def run_core(self, core, data: bytes, started) -> list[str]:
         """The whole-tree walk by the compiled core: it stats the entries in
-        index order and lists untracked names; Python decides only about the
-        entries it returns. Returns the missing paths."""
+        index order (its threads, ``started`` already or started now, doing
+        so while this thread walks for untracked names) and lists untracked
+        names; Python decides only about the entries it returns. Returns the
+        missing paths."""
         root = self.repo.root
+        if started is None:
+            from .policy import check_threads
+
+            started = core.check_start(data, root, self.index.mtime_ns, check_threads())
+        self.untracked_by_core(core, data)
         missing = []
-        found = core.check(data, root, self.index.mtime_ns, jobs)
+        found = core.check_finish(started)
         self.reported = self.index.snapshots_at({rel: position for rel, _, position in found})
         for rel, state, _ in found:
             st = None
@@ -264,6 +271,12 @@ class _Walk:
                 missing.append(rel)
             else:
                 self.check_file(rel, st, state)
+        return missing
+
+    def untracked_by_core(self, core, data: bytes) -> None:
+        """The untracked names, listed by the compiled core's walk (through
+        the directory cache)."""
+        root = self.repo.root
         import time
 
         from . import dircache
@@ -294,7 +307,6 @@ class _Walk:
                 if not (check_ignores and ignorer.is_ignored(rel, True)):
                     sub.walk(rel)
             self.untracked.update(sub.untracked)
-        return missing
 
     def check_path(self, rel: str) -> None:
         """Check one path the user named (a file or a directory)."""
@@ -317,15 +329,27 @@ def check(
     paths: list[str] | None = None,
     collect_clean: bool = False,
     ignorer: Ignorer | None = None,
+    started: tuple | None = None,
 ) -> Report:
-    """Classify every tracked path (or those under ``paths``) and find untracked files."""
+    """Classify every tracked path (or those under ``paths``) and find untracked files.
+
+    ``started``: (index bytes, root, index mtime, handle) of the compiled
+    core's ``check_start`` for this repository and index, under way already
+    (``ama status`` starts it before importing this module; ama/cli.py)."""
     ignorer = ignorer or Ignorer(repo.root)
     w = _Walk(repo, index, ignorer, collect_clean)
     if ignorer.data_dirs_of is None:
         ignorer.data_dirs_of = w.tracked_dirs  # git's rules do not hide what is in them
     missing = None
+    data = index.raw_v3() if paths is None and not collect_clean else None
+    handle = None
+    if started is not None:
+        begun_on, root, mtime_ns, handle = started
+        if begun_on is not data or root != repo.root or mtime_ns != index.mtime_ns:
+            # Not the check wanted here: its threads end now (a fork must not copy them).
+            _finish_quietly(handle)
+            handle = None
     if paths is None:
-        data = index.raw_v3() if not collect_clean else None
         core = None
         if data is not None:
             from .policy import core as active_core
@@ -333,7 +357,7 @@ def check(
 
             core = active_core() if is_compiled() else None
         if core is not None:
-            missing = w.run_core(core, data, min(4, os.cpu_count() or 1))
+            missing = w.run_core(core, data, handle)
         else:
             jobs = _parallel_jobs(len(index))
             if jobs > 1:
@@ -361,6 +385,15 @@ def check(
     report.changes.sort(key=lambda c: c.path)
     report.clean.sort()
     return report
+
+
+def _finish_quietly(handle) -> None:
+    from .policy import core
+
+    try:
+        core().check_finish(handle)
+    except Exception:  # noqa: BLE001, S110 - its result is not wanted, nor its failure
+        pass
 
 
 def _parallel_jobs(entries: int) -> int:

@@ -146,6 +146,11 @@ def main() -> int:
                 if c != py:
                     print(f"seed {seed}: check differs: {c} != {py}")
                     bad += 1
+                started = sorted(core.check_finish(core.check_start(data, root, index.mtime_ns, threads)))
+                if started != py:
+                    print(f"seed {seed}: check_start/check_finish differs: {started} != {py}")
+                    bad += 1
+                core.check_start(data, root, index.mtime_ns, threads)  # dropped unfinished
             for records in (b"", cache):
                 c_walk = [sorted(x) if isinstance(x, list) else x for x in core.walk(data, root, records, ahead)]
                 py_walk = [sorted(x) if isinstance(x, list) else x for x in _purecore.walk(data, root, records, ahead)]
@@ -164,11 +169,12 @@ def main() -> int:
                     print(f"seed {seed}: walk through a damaged cache differs: {c_walk} != {py_walk}")
                     bad += 1
             for broken in (data[:60], data[:-40], b"AMAINDEX" + bytes(70)):
-                try:
-                    core.check(broken, root, 0, 2)
-                    core.walk(broken, root)
-                except ValueError:
-                    pass
+                for run, args in ((core.check, (broken, root, 0, 2)), (core.check_start, (broken, root, 0, 2)),
+                                  (core.walk, (broken, root))):
+                    try:
+                        run(*args)
+                    except ValueError:
+                        pass
         finally:
             shutil.rmtree(root)
         bad += store_trial(core, seed)

@@ -34,6 +34,7 @@ def test_every_fast_argument_list_gets_what_argparse_builds():
         assert extra == []
         slow = vars(args)
         assert fast.pop("_run") is slow.pop("_run"), argv
+        fast.pop("_started", None)  # what the fast path of status began (in an ama repository)
         assert fast == slow, argv
 
 
@@ -127,3 +128,47 @@ def test_a_command_line_off_the_fast_path_still_works(repo, ama):
     ok(ama("add", "a.bin"))
     assert ok(ama("-C", str(repo), "status", "--porcelain")).out == "A  a.bin\n"
     assert os.path.exists(repo / ".ama" / "index")
+
+
+def test_the_console_script_ends_status_without_the_teardown(repo, ama, ama_env):
+    # As the console script (ama.cli:console), status and stat-check end the
+    # process once their output is flushed, skipping the interpreter's
+    # teardown; other commands, or any command with an exit handler or a
+    # thread still running, exit as usual.
+    for i in range(300):
+        write(repo / "d" / f"f{i}.bin", b"x")
+    ok(ama("add", "."))
+    for i in range(0, 300, 2):
+        (repo / "d" / f"f{i}.bin").unlink()
+    script = (
+        "import sys, atexit, threading\n"
+        "from ama import cli\n"
+        "class Last:\n"
+        "    def __del__(self):\n"
+        "        sys.stderr.write('torn down\\n')\n"
+        "keep = Last()\n"
+        "if sys.argv[1] == 'atexit':\n"
+        "    atexit.register(lambda: sys.stderr.write('exit handler\\n'))\n"
+        "if sys.argv[1] == 'thread':\n"
+        "    threading.Thread(target=__import__('time').sleep, args=(0.2,)).start()\n"
+        "sys.argv = ['ama', *sys.argv[2:]]\n"
+        "cli.console()\n"
+    )
+    env = {k: v for k, v in ama_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run(how, *argv):
+        return subprocess.run([sys.executable, "-c", script, how, *argv], cwd=repo, env=env, capture_output=True,
+                              text=True)
+
+    expected = "".join(f"AD d/f{i}.bin\n" if i % 2 == 0 else f"A  d/f{i}.bin\n" for i in sorted(range(300), key=str))
+    expected = "".join(sorted(expected.splitlines(keepends=True), key=lambda line: line[3:]))
+    r = run("plain", "status", "--porcelain")
+    assert (r.returncode, r.stdout, r.stderr) == (0, expected, "")  # every line out, nothing torn down
+    r = run("plain", "stat-check", "-q")
+    assert r.returncode == 1 and r.stderr == ""
+    r = run("plain", "ls-files")
+    assert r.returncode == 0 and r.stderr == "torn down\n"
+    r = run("atexit", "status", "--porcelain")
+    assert (r.returncode, r.stdout) == (0, expected) and r.stderr == "exit handler\ntorn down\n"
+    r = run("thread", "status", "--porcelain")
+    assert (r.returncode, r.stdout) == (0, expected) and r.stderr == "torn down\n"

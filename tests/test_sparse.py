@@ -308,3 +308,11 @@ def test_status_says_the_tree_is_sparse_and_how_much_is_materialised(sparse: Wor
     sparse.ok("sparse", "disable")
     assert not any("sparse" in line for line in sparse.lines("status"))
     assert not any("sparse" in line for line in origin.lines("status"))
+
+
+def test_status_names_the_sparse_file_as_the_sparse_module_does():
+    # status does not import ama.sparse for its file name (start-up time)
+    from ama import sparse
+    from ama.porcelain import status
+
+    assert status.SPARSE_FILE == sparse.FILE

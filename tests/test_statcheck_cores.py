@@ -14,6 +14,7 @@ from conftest import ok, write
 from ama import _purecore, policy
 from ama.index import Index
 from ama.names import is_reserved_dir
+from ama.repo import Repo
 
 pytestmark = pytest.mark.skipif(not policy.compiled_available(), reason="the compiled core is not built here")
 
@@ -255,3 +256,84 @@ def test_the_entries_the_core_reports_are_looked_up_without_decoding_the_index(r
     assert sorted((c.path, c.state, c.new_path) for c in report.changes) == [
         ("a.bin", statcheck.MODIFIED, None), ("d/b.bin", statcheck.DELETED, None),
         ("d/c.bin", statcheck.RENAMED, "d/moved.bin"), ("d/e.bin", statcheck.MODIFIED, None)]
+
+
+@pytest.mark.parametrize("core_name", ["c", "py"])
+def test_a_started_check_finishes_with_what_check_returns(tmp_path, core_name):
+    # check_start + check_finish == check, in both cores; once only; the
+    # compiled one's threads run between the two (several entries changed
+    # meanwhile may or may not be seen, so nothing changes here meanwhile).
+    from ama import _speedups
+
+    core = _speedups if core_name == "c" else _purecore
+    index = Index()
+    for i in range(5000):
+        rel = f"d{i % 5}/f{i}.bin"
+        write(tmp_path / rel, b"x")
+        index.add(rel, f"{i:064x}", os.lstat(tmp_path / rel))
+    for i in range(0, 5000, 37):
+        (tmp_path / f"d{i % 5}/f{i}.bin").unlink()
+    data = index.serialize()
+    expected = _purecore.check(data, str(tmp_path), 2**62, 1)
+    assert len(expected) == len(range(0, 5000, 37))
+    for threads in (1, 2, 4):
+        handle = core.check_start(data, str(tmp_path), 2**62, threads)
+        assert core.check_finish(handle) == expected
+        with pytest.raises(ValueError, match="already finished"):
+            core.check_finish(handle)
+    with pytest.raises(TypeError):
+        core.check_finish(object())
+    # Dropped unfinished: its threads are waited for, nothing leaks or crashes.
+    for _ in range(20):
+        core.check_start(data, str(tmp_path), 2**62, 4)
+    # The arguments are taken and checked by check_start, as check would.
+    with pytest.raises(TypeError):
+        core.check_finish(core.check_start(data, str(tmp_path), "0", 2))
+    if core is _speedups:  # (the pure core reports every entry missing)
+        with pytest.raises(FileNotFoundError):
+            core.check_start(data, str(tmp_path / "gone"), 0, 2)
+
+
+def test_status_starts_the_check_before_importing_the_command(repo, ama, monkeypatch, capsys):
+    # The fast path of `ama status` finds the repository, loads the index and
+    # begins the compiled core's check before importing ama.porcelain.status;
+    # statcheck finishes that very check rather than checking again.
+    from ama import _speedups, cli, statcheck
+
+    write(repo / "a.bin", b"a")
+    write(repo / "d" / "b.bin", b"b")
+    ok(ama("add", "."))
+    write(repo / "new.tmp", b"edited")  # saved as editors do: a new inode
+    os.replace(repo / "new.tmp", repo / "a.bin")
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr(policy, "_core", _speedups)
+    args = cli.parse(["status", "--porcelain"])
+    r, index, started = args._started
+    assert (r.root, started[0], started[2]) == (str(repo), index.raw_v3(), index.mtime_ns)
+    monkeypatch.setattr(_speedups, "check", None)  # never called
+    report = statcheck.check(r, index, started=started)
+    assert [(c.path, c.state) for c in report.changes] == [("a.bin", statcheck.MODIFIED)]
+    with pytest.raises(ValueError, match="already finished"):
+        _speedups.check_finish(started[3])
+    # Begun on another index: finished and dropped, the check made afresh.
+    other = Repo(str(repo)).load_index()
+    handle = _speedups.check_start(other.raw_v3(), str(repo), other.mtime_ns, 2)
+    report = statcheck.check(r, index, started=(other.raw_v3(), str(repo), other.mtime_ns, handle))
+    assert [(c.path, c.state) for c in report.changes] == [("a.bin", statcheck.MODIFIED)]
+    with pytest.raises(ValueError, match="already finished"):
+        _speedups.check_finish(handle)
+    assert cli.main(["status", "--porcelain"]) == 0
+    assert capsys.readouterr().out == "AM a.bin\nA  d/b.bin\n"
+
+
+def test_status_outside_a_repository_or_under_the_pure_core_starts_nothing(repo, ama, tmp_path, monkeypatch):
+    from ama import cli
+
+    write(repo / "a.bin", b"a")
+    ok(ama("add", "."))
+    monkeypatch.chdir(tmp_path)
+    assert not hasattr(cli.parse(["status"]), "_started")
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr(policy, "_core", _purecore)
+    r, index, started = cli._start_status()
+    assert (r.root, len(index), started) == (str(repo), 1, None)

@@ -108,14 +108,17 @@ UNREADABLE_PENDING = "unreadable"
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        repo = Repo.discover()
-    except NotARepository as e:
-        raise NotARepository(_pointer_hint() or str(e)) from None
-    index = repo.load_index()
+    # The repository, index and stat check ama/cli.py began for a status of the whole tree.
+    repo, index, started = getattr(args, "_started", None) or (None, None, None)
+    if repo is None:
+        try:
+            repo = Repo.discover()
+        except NotARepository as e:
+            raise NotARepository(_pointer_hint() or str(e)) from None
+        index = repo.load_index()
     paths = [repo.relpath(p) for p in args.paths] or None
     ignorer = Ignorer(repo.root)
-    report = check(repo, index, paths=paths, ignorer=ignorer)
+    report = check(repo, index, paths=paths, ignorer=ignorer, started=started)
     apply_refresh(repo, report)
     head = read_head(repo)
     staged = staged_changes(repo, index, head.commit)
@@ -152,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 UNTRACKED_MODES = ("no", "normal", "all")
+SPARSE_FILE = "sparse"  # ama.sparse.FILE, not imported for it (tests/test_sparse.py checks they agree)
 
 
 def _sparse_note(repo: Repo, index) -> str | None:
@@ -159,9 +163,7 @@ def _sparse_note(repo: Repo, index) -> str | None:
     "You are in a sparse checkout with N% of tracked files present")."""
     import os
 
-    from ..sparse import FILE
-
-    if not index or not os.path.exists(repo.path(FILE)):
+    if not index or not os.path.exists(repo.path(SPARSE_FILE)):
         return None
     total = len(index)
     present = total - len(index.skip_worktree_paths())
