@@ -119,29 +119,38 @@ def _fast_args(argv: list[str]) -> _Args | None:
 
 def _start_status() -> tuple | None:
     """For ``ama status`` of the whole tree: the repository, its index, and
-    (with the compiled core) the core's stat check of it begun, its threads
-    stating while this one imports the command; ama.statcheck's
-    check(started=...) finishes it. None if the repository or its index
-    cannot be had: the command then looks for them itself and reports why."""
+    (with the compiled core) the core's stat check of the index begun. The
+    check starts as soon as the index is mapped, before the index module is
+    imported and the index checked (Index.load then checks those very
+    bytes), its threads stating while this one imports the command;
+    ama.statcheck's check(started=...) finishes it. None if the repository
+    or its index cannot be had: the command then looks for them itself and
+    reports why."""
     try:
-        from .repo import Repo
+        from .repo import Repo, find_root
 
-        repo = Repo.discover()
-        index = repo.load_index()
+        repo = Repo(find_root())
     except Exception:  # noqa: BLE001 - whatever it is, status meets it again and reports it
         return None
-    data = index.raw_v3()
-    if data is None:
-        return repo, index, None
+    mapped = handle = None
     try:
+        import mmap
+
+        with open(repo.index_path, "rb") as f:
+            mapped = (mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), os.fstat(f.fileno()).st_mtime_ns)
         from .policy import check_threads, core, is_compiled
 
-        if not is_compiled():
-            return repo, index, None
-        handle = core().check_start(data, repo.root, index.mtime_ns, check_threads())
-    except Exception:  # noqa: BLE001 - as above: check() starts it again and reports it
+        if is_compiled():
+            handle = core().check_start(mapped[0], repo.root, mapped[1], check_threads())
+    except Exception:  # noqa: BLE001 - no index, an empty one, no mmap, no core: the usual path decides
+        pass
+    try:
+        index = repo.load_index(mapped)
+    except Exception:  # noqa: BLE001 - as above
+        return None
+    if handle is None or index.raw_v3() is not mapped[0]:
         return repo, index, None
-    return repo, index, (data, repo.root, index.mtime_ns, handle)
+    return repo, index, (mapped[0], repo.root, mapped[1], handle)
 
 
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:

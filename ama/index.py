@@ -147,14 +147,19 @@ class Index:
             self._append(path, e[0], STAT.pack(*e[1:]), 0)
 
     @classmethod
-    def load(cls, path: str) -> Index:
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                data = _map(f, st.st_size)
-                mtime_ns = st.st_mtime_ns
-        except FileNotFoundError:
-            return cls()
+    def load(cls, path: str, mapped: tuple | None = None) -> Index:
+        """The index file at ``path``; ``mapped``: its bytes and mtime as
+        read already (ama/cli.py's status start), then only checked."""
+        if mapped is not None:
+            data, mtime_ns = mapped
+        else:
+            try:
+                with open(path, "rb") as f:
+                    st = os.fstat(f.fileno())
+                    data = _map(f, st.st_size)
+                    mtime_ns = st.st_mtime_ns
+            except FileNotFoundError:
+                return cls()
         version, count, tree = _check(data, path)
         index = cls(None, mtime_ns, tree)
         index._slots = None

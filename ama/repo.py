@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 
-from .config import Config
 from .errors import BadPath, NotARepository, UsageError
-from .fsutil import LockFile
-from .index import Index
+
+# Config, LockFile and Index are imported where used: `ama status` finds the
+# root and starts its check before paying for them (ama/cli.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .config import Config
+    from .fsutil import LockFile
+    from .index import Index
 
 AMA_DIR = ".ama"
 
@@ -74,6 +79,8 @@ class Repo:
 
     @cached_property
     def config(self) -> Config:
+        from .config import Config
+
         return Config(self.path("config"))
 
     @cached_property
@@ -89,8 +96,10 @@ class Repo:
 
         return Store(self.objects_dir, self.config.linkmode)
 
-    def load_index(self) -> Index:
-        return Index.load(self.index_path)
+    def load_index(self, mapped: tuple | None = None) -> Index:
+        from .index import Index
+
+        return Index.load(self.index_path, mapped)
 
     def locked_index(self) -> _LockedIndex:
         """``with repo.locked_index() as (lock, index)``: hold ``index.lock``
@@ -148,6 +157,8 @@ class _LockedIndex:
         self.lock: LockFile | None = None
 
     def __enter__(self) -> tuple[LockFile, Index]:
+        from .fsutil import LockFile
+
         lock = LockFile(self.repo.index_path)
         lock.acquire()
         try:

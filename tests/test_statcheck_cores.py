@@ -6,6 +6,8 @@ symlinks in the way, ignore files changing."""
 import os
 import random
 import shutil
+import subprocess
+import sys
 import time
 
 import pytest
@@ -337,3 +339,43 @@ def test_status_outside_a_repository_or_under_the_pure_core_starts_nothing(repo,
     monkeypatch.setattr(policy, "_core", _purecore)
     r, index, started = cli._start_status()
     assert (r.root, len(index), started) == (str(repo), 1, None)
+
+
+def test_status_starts_the_check_before_importing_the_index_module(repo, ama, ama_env):
+    # The check begins on the mapped index bytes before ama.index (and blake3)
+    # is imported; Index.load then checks those bytes, not a second read.
+    for i in range(30):
+        write(repo / "d" / f"f{i}.bin", b"x")
+    ok(ama("add", "."))
+    script = (
+        "import sys\n"
+        "from ama import _speedups, policy\n"
+        "seen = []\n"
+        "start = _speedups.check_start\n"
+        "def spy(*a):\n"
+        "    seen.append('ama.index' in sys.modules or 'blake3' in sys.modules)\n"
+        "    return start(*a)\n"
+        "_speedups.check_start = spy\n"
+        "from ama import cli\n"
+        "code = cli.main(['status', '--porcelain'])\n"
+        "print(seen)\n"
+        "sys.exit(code)\n"
+    )
+    env = {**{k: v for k, v in ama_env.items() if k != "PYTHONDONTWRITEBYTECODE"}, "AMA_MODULE_POLICY": "c"}
+    r = subprocess.run([sys.executable, "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+    assert (r.returncode, r.stdout.splitlines()[-1], r.stderr) == (0, "[False]", "")
+
+
+def test_an_index_loaded_from_mapped_bytes_is_the_one_read_from_its_file(repo, ama):
+    from ama.errors import Corrupt
+
+    write(repo / "a.bin", b"a")
+    ok(ama("add", "."))
+    path = str(repo / ".ama" / "index")
+    data = (repo / ".ama" / "index").read_bytes()
+    read = Index.load(path)
+    given = Index.load(path, (data, read.mtime_ns))
+    assert given.raw_v3() is data
+    assert (given.mtime_ns, given.checksum, sorted(given.paths())) == (read.mtime_ns, read.checksum, ["a.bin"])
+    with pytest.raises(Corrupt, match="checksum mismatch"):
+        Index.load(path, (data[:-1] + bytes([data[-1] ^ 1]), 0))
